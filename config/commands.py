@@ -1,0 +1,77 @@
+"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, up."""
+import sys
+
+import click
+from flask import current_app
+
+
+def _runtime():
+    return current_app.extensions['pinke']
+
+
+@click.command('migrate')
+def migrate_command():
+    """Apply database migrations (safe to run again)."""
+    from groupbuy.migrations import migrate
+    applied = migrate(_runtime().database)
+    click.echo(f'applied: {", ".join(applied)}' if applied else 'database is up to date')
+
+
+@click.command('seed-demo')
+def seed_demo_command():
+    """Create the demo course and campaigns if there are none."""
+    from .demo_data import seed_demo
+    for line in seed_demo():
+        click.echo(line)
+
+
+@click.command('audit')
+@click.option('--grace', default=600, show_default=True,
+              help='seconds money may be in flight (refund submitted, deadline just passed) before it counts')
+def audit_command(grace):
+    """Check the money invariants; exit 1 and list the offenders if any is broken."""
+    from groupbuy.audit import audit
+    offenders = audit(_runtime().deps.now(), grace_s=grace)
+    for offender in offenders:
+        click.echo(str(offender))
+    if offenders:
+        click.echo(f'{len(offenders)} offender(s)', err=True)
+        sys.exit(1)
+    click.echo('audit clean: every paid order is fulfilled, refunded, or on its way within the grace')
+
+
+@click.command('worker')
+@click.option('--burst', is_flag=True, help='exit when the queues are empty')
+def worker_command(burst):
+    """Run an RQ worker on the settlement and refund queues."""
+    from rq import SimpleWorker
+    rt = _runtime()
+    worker = SimpleWorker(rt.queues.all(), connection=rt.redis)
+    worker.work(burst=burst, with_scheduler=True, logging_level='INFO')
+
+
+@click.command('scheduler')
+def scheduler_command():
+    """Run the scheduler: deadlines and pay windows on time, plus the database sweeper."""
+    from jobs.scheduler import run_scheduler
+    run_scheduler(_runtime())
+
+
+@click.command('rebuild-redis')
+def rebuild_redis_command():
+    """Rebuild seat ledgers and the deadline index from the database."""
+    from groupbuy.sweeper import restore_redis
+    click.echo(f'restored: {restore_redis(_runtime().deps)}')
+
+
+@click.command('up')
+def up_command():
+    """Start the whole system in the foreground: sandbox, web, worker, scheduler (Ctrl-C stops all)."""
+    from .devstack import run_stack
+    sys.exit(run_stack(_runtime()))
+
+
+def init_app(app) -> None:
+    for command in (migrate_command, seed_demo_command, audit_command, worker_command,
+                    scheduler_command, rebuild_redis_command, up_command):
+        app.cli.add_command(command)

@@ -1,0 +1,97 @@
+"""Every setting, read from the environment once. With no WeChat settings, WeChat is the sandbox."""
+import json
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from wechat_sandbox.credentials import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_APP_SECRET,
+                                        DEFAULT_MCH_ID)
+
+WECHAT_API = 'https://api.weixin.qq.com/'
+WECHAT_PAY_API = 'https://api.mch.weixin.qq.com/'
+
+
+@dataclass
+class Settings:
+    data_dir: str = './instance'
+    database_url: str = ''
+    redis_url: str = ''
+    secret_key: str = ''
+    admin_token: str = ''
+    key_prefix: str = 'pinke:'
+    port: int = 5000
+    sandbox_port: int = 5009
+    public_base_url: str = ''
+    pay_window_s: int = 300
+    refund_max_attempts: int = 5
+    scheduler_poll_s: float = 0.2
+    sweep_interval_s: float = 30.0
+    wechat_app_id: str = DEFAULT_APP_ID
+    wechat_app_secret: str = DEFAULT_APP_SECRET
+    wechat_mch_id: str = DEFAULT_MCH_ID
+    wechat_api_key: str = DEFAULT_API_KEY
+    wechat_mch_cert: str = ''
+    wechat_mch_key: str = ''
+    wechat_api_base_url: str = ''
+    wechat_pay_base_url: str = ''
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, overrides: dict | None = None) -> 'Settings':
+        """Fields from upper-case environment variables (DATA_DIR, PAY_WINDOW_S, ...), then overrides."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f.name.upper())
+            if raw is not None and f.name != 'extra':
+                values[f.name] = _cast(f.type, raw)
+        values.update({k.lower(): v for k, v in (overrides or {}).items()
+                       if k.lower() in {f.name for f in fields(cls)}})
+        s = cls(**values)
+        s._fill_defaults(explicit_app=bool(os.environ.get('WECHAT_APP_ID') or 'wechat_app_id' in values))
+        return s
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.wechat_api_base_url.startswith('http://127.0.0.1')
+
+    def _fill_defaults(self, explicit_app: bool) -> None:
+        Path(self.data_dir).mkdir(parents=True, exist_ok=True)
+        self.data_dir = str(Path(self.data_dir).resolve())
+        if not self.database_url:
+            self.database_url = f'sqlite:///{self.data_dir}/pinke.db'
+        if not (self.secret_key and self.admin_token):
+            stored = _stored_secrets(Path(self.data_dir) / 'secrets.json')
+            self.secret_key = self.secret_key or stored['secret_key']
+            self.admin_token = self.admin_token or stored['admin_token']
+        sandbox = f'http://127.0.0.1:{self.sandbox_port}/'
+        self.wechat_api_base_url = self.wechat_api_base_url or (WECHAT_API if explicit_app else sandbox)
+        self.wechat_pay_base_url = self.wechat_pay_base_url or (WECHAT_PAY_API if explicit_app else sandbox)
+        self.public_base_url = (self.public_base_url or f'http://127.0.0.1:{self.port}').rstrip('/')
+
+
+def _cast(kind, raw: str):
+    kind = kind if isinstance(kind, str) else kind.__name__
+    if kind == 'int':
+        return int(raw)
+    if kind == 'float':
+        return float(raw)
+    if kind == 'bool':
+        return raw.lower() in ('1', 'true', 'yes', 'on')
+    return raw
+
+
+def _stored_secrets(path: Path) -> dict:
+    """Dev secrets made once per DATA_DIR so every process (web, worker, CLI) agrees on them."""
+    if not path.exists():
+        data = {'secret_key': secrets.token_urlsafe(32), 'admin_token': 'adm_' + secrets.token_urlsafe(18)}
+        tmp = path.with_suffix('.tmp')
+        tmp.write_text(json.dumps(data))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # atomic create-if-absent: a parallel process may have won
+        except FileExistsError:
+            pass
+        tmp.unlink(missing_ok=True)
+    return json.loads(path.read_text())

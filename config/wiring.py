@@ -1,0 +1,62 @@
+"""Builds the running system's parts from Settings: database, Redis, WeChat, job queues, Deps.
+
+The one place that knows which implementation sits behind each port. Nothing connects at import.
+"""
+from dataclasses import dataclass
+
+import redis as redis_lib
+from peewee import PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect
+
+from groupbuy.deps import Deps
+from groupbuy.models import db
+
+from . import embedded_redis
+from .settings import Settings
+from .wechat import WeChatPayGateway, make_client, make_pay
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: object
+    redis: redis_lib.Redis
+    deps: Deps
+    wechat_client: object
+    wechat_pay: object
+    queues: object
+
+
+def open_database(settings: Settings):
+    """SQLite in WAL mode with a busy timeout (many processes write), or pooled PostgreSQL."""
+    url = settings.database_url
+    if url.startswith(('postgres://', 'postgresql://')):
+        url = url.replace('postgresql://', 'postgres+pool://', 1).replace('postgres://', 'postgres+pool://', 1)
+        database = connect(url, max_connections=32, stale_timeout=300, timeout=10)
+    else:
+        database = connect(url, pragmas={'journal_mode': 'wal', 'busy_timeout': 15000,
+                                         'synchronous': 'normal', 'foreign_keys': 1})
+    assert isinstance(database, (SqliteDatabase, PostgresqlDatabase))
+    db.initialize(database)
+    return database
+
+
+def open_redis(settings: Settings) -> redis_lib.Redis:
+    url = settings.redis_url or embedded_redis.start(settings.data_dir)
+    settings.redis_url = url
+    return redis_lib.Redis.from_url(url, health_check_interval=30, socket_keepalive=True)
+
+
+def bootstrap(settings: Settings) -> Runtime:
+    from jobs.queues import JobQueues  # jobs import config; keep the cycle out of import time
+    database = open_database(settings)
+    redis = open_redis(settings)
+    client = make_client(settings, redis)
+    pay = make_pay(settings)
+    gateway = WeChatPayGateway(pay, notify_url=f'{settings.public_base_url}/api/pay/notify',
+                               refund_notify_url=f'{settings.public_base_url}/api/pay/refund-notify')
+    queues = JobQueues(redis, settings.key_prefix)
+    deps = Deps(redis=redis, gateway=gateway, enqueue=queues.enqueue, key_prefix=settings.key_prefix,
+                pay_window_s=settings.pay_window_s, refund_max_attempts=settings.refund_max_attempts)
+    return Runtime(settings=settings, database=database, redis=redis, deps=deps,
+                   wechat_client=client, wechat_pay=pay, queues=queues)

@@ -1,0 +1,22 @@
+"""Transactions that behave the same on SQLite and PostgreSQL.
+
+SQLite: BEGIN IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading
+a read lock. PostgreSQL: SELECT ... FOR UPDATE on the row that serializes the decision.
+"""
+from peewee import PostgresqlDatabase
+
+from .models import db
+
+
+def transaction():
+    """One atomic unit of work for a domain operation."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        return db.atomic()
+    return db.atomic(lock_type='IMMEDIATE')
+
+
+def locked(query):
+    """The query with a row lock where the database has one (SQLite's lock is the transaction)."""
+    if isinstance(db.obj, PostgresqlDatabase):
+        return query.for_update()
+    return query

@@ -1,0 +1,40 @@
+"""Due times of every timed fact (group deadlines, seat pay windows) in one Redis sorted set.
+
+The scheduler polls `claim_due`; the Lua script removes what it returns, so with several
+schedulers each item is claimed once. An item claimed by a process that then dies is found
+again by the sweeper (`groupbuy.sweeper`), which reads the database, the source of truth.
+"""
+CLAIM = """
+local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+if #items > 0 then redis.call('ZREM', KEYS[1], unpack(items)) end
+return items
+"""
+
+
+class DeadlineIndex:
+    def __init__(self, redis, prefix: str):
+        self.redis = redis
+        self.key = f'{prefix}deadlines'
+        self._claim = redis.register_script(CLAIM)
+
+    def schedule(self, kind: str, item_id: int, due_ms: int) -> None:
+        """Remember that `kind` work on `item_id` is due at `due_ms` (a later call moves it)."""
+        self.redis.zadd(self.key, {f'{kind}:{item_id}': due_ms})
+
+    def cancel(self, kind: str, item_id: int) -> None:
+        self.redis.zrem(self.key, f'{kind}:{item_id}')
+
+    def claim_due(self, now_ms: int, limit: int = 500) -> list[tuple[str, int]]:
+        """Take (kind, id) pairs due by now; each is returned to one caller only."""
+        items = self._claim(keys=[self.key], args=[now_ms, limit])
+        out = []
+        for raw in items:
+            kind, _, item_id = (raw.decode() if isinstance(raw, bytes) else raw).partition(':')
+            out.append((kind, int(item_id)))
+        return out
+
+    def due_at(self, kind: str, item_id: int) -> float | None:
+        return self.redis.zscore(self.key, f'{kind}:{item_id}')
+
+    def size(self) -> int:
+        return self.redis.zcard(self.key)

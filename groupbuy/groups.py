@@ -1,0 +1,168 @@
+"""Opening a group (开团) and joining one (参团): reserve a seat, create the order, start payment."""
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from . import catalog, errors
+from .after_commit import AfterCommit
+from .clock import to_ms
+from .db import locked, transaction
+from .events import record_event
+from .models import Campaign, Course, Enrollment, Group, Order, Seat, User
+from .ports import GatewayError
+from .seat_ledger import LedgerSeat
+
+LIVE_ORDER_STATUSES = ('created', 'paid', 'fulfilled')
+
+
+@dataclass
+class Checkout:
+    """What the buyer needs next: the group, their order and the wx.requestPayment fields."""
+    group: Group
+    order: Order
+    pay_params: dict
+
+
+def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
+    """Open a group as its leader and start the leader's payment; the group forms once it is paid.
+    Raises NotFound, CampaignNotActive, AlreadyEnrolled, LimitReached, PaymentUnavailable."""
+    now = deps.now()
+    campaign = catalog.get_campaign(campaign_id)
+    catalog.ensure_selling(campaign, now)
+    _ensure_may_buy(user, campaign)
+    until = now + dt.timedelta(seconds=deps.pay_window_s)
+    with transaction():
+        locked(User.select().where(User.id == user.id)).execute()
+        _ensure_within_user_limit(user, campaign)
+        if campaign.max_groups is not None:
+            locked(Campaign.select().where(Campaign.id == campaign.id)).execute()
+            if catalog.groups_opened(campaign) >= campaign.max_groups:
+                raise errors.LimitReached('this campaign has no more groups to open')
+        group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(),
+                             size=campaign.group_size, status='pending', opened_at=now)
+        order, seat = _create_order_and_seat(group, campaign, user, 'leader', until, now)
+    deps.ledger.restore(group.id, group.size, 'pending', 0, [LedgerSeat(user.id, False, to_ms(until))])
+    deps.deadlines.schedule('release', seat.id, to_ms(until))
+    record_event('group_opened', user=user, group=group, campaign=campaign, at=now)
+    return _checkout(deps, user, group, order, seat, client_ip)
+
+
+def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
+    """Take a seat in someone's group for the pay window and start payment.
+    Raises NotFound, OwnGroup, GroupClosed, GroupFull, AlreadyJoined, CampaignNotActive,
+    AlreadyEnrolled, LimitReached, PaymentUnavailable."""
+    now = deps.now()
+    group = find_group(share_code)
+    campaign = group.campaign
+    if group.leader_id == user.id:
+        raise errors.OwnGroup()
+    if group.status == 'pending':
+        raise errors.GroupClosed('the group opens when its leader has paid')
+    if group.status != 'forming' or now >= group.deadline_at:
+        raise errors.GroupClosed(f'the group is {group.status if group.status != "forming" else "past its deadline"}')
+    if campaign.status != 'active':
+        raise errors.CampaignNotActive(f'campaign {campaign.id} is {campaign.status}')
+    _ensure_may_buy(user, campaign)
+    until = now + dt.timedelta(seconds=deps.pay_window_s)
+    verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
+    if verdict == 'unknown':
+        restore_group_ledger(deps, group)
+        verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
+    if verdict != 'ok':
+        raise {'full': errors.GroupFull, 'already': errors.AlreadyJoined}.get(verdict, errors.GroupClosed)()
+    try:
+        with transaction():
+            locked(User.select().where(User.id == user.id)).execute()
+            _ensure_within_user_limit(user, campaign)
+            order, seat = _create_order_and_seat(group, campaign, user, 'member', until, now)
+    except IntegrityError:
+        deps.ledger.release(group.id, user.id, to_ms(until))
+        raise errors.AlreadyJoined()
+    except BaseException:
+        deps.ledger.release(group.id, user.id, to_ms(until))
+        raise
+    deps.deadlines.schedule('release', seat.id, to_ms(until))
+    record_event('seat_reserved', user=user, group=group, campaign=campaign, at=now)
+    return _checkout(deps, user, group, order, seat, client_ip)
+
+
+def find_group(share_code: str) -> Group:
+    group = (Group.select(Group, Campaign, Course).join(Campaign).join(Course)
+             .where(Group.share_code == share_code).first())
+    if group is None:
+        raise errors.NotFound('no group with that share code')
+    return group
+
+
+def restore_group_ledger(deps, group: Group) -> bool:
+    """Write a live group's seats from the database into Redis if Redis has lost them."""
+    if group.status not in ('pending', 'forming'):
+        return False
+    seats = [LedgerSeat(s.user_id, s.status == 'paid', to_ms(s.reserved_until))
+             for s in Seat.select().where(Seat.group == group.id, Seat.status != 'released')]
+    deadline_ms = to_ms(group.deadline_at) if group.deadline_at else 0
+    state = 'open' if group.status == 'forming' else 'pending'
+    return deps.ledger.restore(group.id, group.size, state, deadline_ms, seats)
+
+
+def _ensure_may_buy(user: User, campaign: Campaign) -> None:
+    if Enrollment.select().where(Enrollment.user == user.id, Enrollment.course == campaign.course_id).exists():
+        raise errors.AlreadyEnrolled()
+    if campaign.new_users_only and user.first_paid_at is not None:
+        raise errors.LimitReached('this campaign is for new users only')
+    _ensure_within_user_limit(user, campaign)
+
+
+def _ensure_within_user_limit(user: User, campaign: Campaign) -> None:
+    held = (Order.select().join(Group)
+            .where(Order.user == user.id, Group.campaign == campaign.id,
+                   Order.status.in_(LIVE_ORDER_STATUSES)).count())
+    if held >= campaign.per_user_limit:
+        raise errors.LimitReached(f'you can take part in {campaign.per_user_limit} group(s) of this campaign')
+
+
+def _create_order_and_seat(group, campaign, user, role, until, now) -> tuple[Order, Seat]:
+    order = Order.create(user=user, group=group, course=campaign.course_id,
+                         amount_fen=catalog.price_for(campaign, role), status='created',
+                         out_trade_no=f'PK{now:%y%m%d}{secrets.token_hex(8)}', created_at=now)
+    seat = Seat.create(group=group, user=user, order=order, role=role, status='reserved',
+                       reserved_until=until, created_at=now)
+    return order, seat
+
+
+def _new_share_code() -> str:
+    return secrets.token_urlsafe(9)  # 12 characters, 72 random bits: not guessable, fits a wxa scene
+
+
+def _checkout(deps, user, group, order, seat, client_ip) -> Checkout:
+    """Ask WeChat Pay for a prepay id; if that fails, give the seat back at once."""
+    try:
+        prepay = deps.gateway.create_prepay(
+            out_trade_no=order.out_trade_no, amount_fen=order.amount_fen,
+            description=group.campaign.course.title[:120], openid=user.openid,
+            expires_at=seat.reserved_until, client_ip=client_ip)
+    except GatewayError as exc:
+        _abandon(deps, seat.id)
+        raise errors.PaymentUnavailable(f'payment could not be started: {exc}')
+    Order.update(prepay_id=prepay.prepay_id).where(Order.id == order.id).execute()
+    order.prepay_id = prepay.prepay_id
+    return Checkout(group=group, order=order, pay_params=prepay.pay_params)
+
+
+def _abandon(deps, seat_id: int) -> None:
+    from .settlement import release_seat  # late import: settlement builds on this module
+    release_seat(deps, seat_id, force=True)
+
+
+def paid_members(group: Group) -> list[Seat]:
+    """Paid seats with their users, in the order they joined (the avatar row)."""
+    return list(Seat.select(Seat, User).join(User)
+                .where(Seat.group == group.id, Seat.status == 'paid').order_by(Seat.id))
+
+
+def seat_of(group: Group, user: User) -> Seat | None:
+    """The user's latest seat in the group, whatever its status."""
+    return (Seat.select().where(Seat.group == group.id, Seat.user == user.id)
+            .order_by(Seat.id.desc()).first())

@@ -1,0 +1,88 @@
+"""A payment reported by WeChat Pay: seat it, or refund it if its seat or group is gone."""
+import datetime as dt
+from dataclasses import dataclass
+
+from . import errors, outcomes
+from .after_commit import AfterCommit
+from .clock import to_ms
+from .db import locked, transaction
+from .events import record_event
+from .models import Group, Order, Seat, User
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    """A verified payment notification (the signature was checked by the adapter)."""
+    out_trade_no: str
+    transaction_id: str
+    amount_fen: int
+
+
+def record_payment(deps, notice: PaymentNotice) -> str:
+    """Apply a payment exactly once, whatever the order of arrival or how often it comes.
+
+    Returns 'seated', 'group_formed' (the leader paid), 'group_succeeded' (last seat),
+    'refunding' (the seat or group was no longer live: the money goes back) or 'duplicate'.
+    Raises NotFound (unknown order) and PaymentMismatch (amount differs) without changing state.
+    """
+    order = Order.get_or_none(Order.out_trade_no == notice.out_trade_no)
+    if order is None:
+        raise errors.NotFound('no order with that out_trade_no')
+    if notice.amount_fen != order.amount_fen:
+        raise errors.PaymentMismatch(f'paid {notice.amount_fen} fen for an order of {order.amount_fen} fen')
+    if order.transaction_id and order.transaction_id != notice.transaction_id:
+        raise errors.PaymentMismatch('a different transaction already paid this order')
+    now = deps.now()
+    after = AfterCommit()
+    with transaction():
+        group = locked(Group.select().where(Group.id == order.group_id)).first()
+        changed = (Order.update(status='paid', paid_at=now, transaction_id=notice.transaction_id)
+                   .where(Order.id == order.id, Order.status.in_(('created', 'closed'))).execute())
+        if not changed:
+            return 'duplicate'
+        order = Order.get_by_id(order.id)
+        seat = Seat.get(Seat.order == order.id)
+        if _seat_is_live(seat, group, now):
+            outcome = _seat_paid(deps, seat, group, order, now, after)
+        else:
+            if seat.status == 'reserved':
+                Seat.update(status='released').where(Seat.id == seat.id).execute()
+                after.add(deps.ledger.release, group.id, seat.user_id)
+            outcomes.start_refund(deps, order, 'late_payment', now, after)
+            record_event('late_payment_refunded', user=order.user_id, group=group.id,
+                         campaign=group.campaign_id, at=now, amount_fen=order.amount_fen)
+            outcome = 'refunding'
+    after.run()
+    return outcome
+
+
+def _seat_is_live(seat: Seat, group: Group, now: dt.datetime) -> bool:
+    if seat.status != 'reserved':
+        return False
+    if outcomes.paid_seat_count(group.id) >= group.size:
+        return False
+    if seat.role == 'leader':
+        return group.status == 'pending'
+    return group.status == 'forming' and now < group.deadline_at
+
+
+def _seat_paid(deps, seat, group, order, now, after) -> str:
+    Seat.update(status='paid').where(Seat.id == seat.id).execute()
+    User.update(first_paid_at=now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
+    after.add(deps.deadlines.cancel, 'release', seat.id)
+    after.add(deps.ledger.mark_paid, group.id, seat.user_id)
+    record_event('order_paid', user=seat.user_id, group=group.id, campaign=group.campaign_id, at=now,
+                 amount_fen=order.amount_fen, role=seat.role)
+    if seat.role == 'leader':
+        deadline = now + dt.timedelta(seconds=group.campaign.duration_s)
+        Group.update(status='forming', deadline_at=deadline).where(Group.id == group.id).execute()
+        group.status, group.deadline_at = 'forming', deadline
+        after.add(deps.ledger.set_state, group.id, 'open', to_ms(deadline))
+        after.add(deps.deadlines.schedule, 'settle', group.id, to_ms(deadline))
+        outcome = 'group_formed'
+    else:
+        outcome = 'seated'
+    if outcomes.paid_seat_count(group.id) >= group.size:
+        outcomes.succeed_group(deps, group, now, after)
+        outcome = 'group_succeeded'
+    return outcome

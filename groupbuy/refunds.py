@@ -1,0 +1,84 @@
+"""Money going back: the refund call (stable out_refund_no) and WeChat's refund notification."""
+from dataclasses import dataclass
+
+from . import errors
+from .db import transaction
+from .events import record_event
+from .models import Order, Refund
+from .ports import GatewayError
+
+
+class RefundFailed(Exception):
+    """The refund call failed and should be retried (the job runner backs off)."""
+
+
+@dataclass(frozen=True)
+class RefundNotice:
+    """A decrypted refund notification."""
+    out_refund_no: str
+    refund_status: str  # SUCCESS | CHANGE | REFUNDCLOSE
+    refund_id: str
+    amount_fen: int
+
+
+def refund_order(deps, order_id: int) -> str:
+    """Ask WeChat Pay to return an order's money. Safe to repeat: the out_refund_no never changes,
+    so WeChat refunds at most once. Returns 'submitted' or 'noop'; raises RefundFailed to retry."""
+    refund = Refund.get_or_none(Refund.order == order_id)
+    if refund is None or refund.status not in ('pending', 'failed'):
+        return 'noop'
+    order = Order.get_by_id(order_id)
+    now = deps.now()
+    try:
+        accepted = deps.gateway.refund(out_trade_no=order.out_trade_no, out_refund_no=refund.out_refund_no,
+                                       total_fen=order.amount_fen, refund_fen=refund.amount_fen)
+    except GatewayError as exc:
+        attempts = refund.attempts + 1
+        status = 'failed' if attempts >= deps.refund_max_attempts or not exc.retryable else 'pending'
+        Refund.update(attempts=attempts, last_error=f'{exc.code}: {exc}'[:1000], status=status,
+                      updated_at=now).where(Refund.id == refund.id,
+                                            Refund.status.in_(('pending', 'failed'))).execute()
+        raise RefundFailed(str(exc)) from exc
+    Refund.update(status='submitted', refund_id=accepted.refund_id, attempts=refund.attempts + 1,
+                  updated_at=now).where(Refund.id == refund.id,
+                                        Refund.status.in_(('pending', 'failed'))).execute()
+    return 'submitted'
+
+
+def record_refund_notice(deps, notice: RefundNotice) -> str:
+    """Finish a refund when WeChat says the money is back. Idempotent. Raises NotFound,
+    PaymentMismatch. Returns 'refunded', 'refund_failed' or 'duplicate'."""
+    refund = Refund.get_or_none(Refund.out_refund_no == notice.out_refund_no)
+    if refund is None:
+        raise errors.NotFound('no refund with that out_refund_no')
+    if notice.amount_fen != refund.amount_fen:
+        raise errors.PaymentMismatch(f'refunded {notice.amount_fen} fen, expected {refund.amount_fen}')
+    now = deps.now()
+    with transaction():
+        if notice.refund_status == 'SUCCESS':
+            changed = (Refund.update(status='succeeded', refund_id=notice.refund_id, succeeded_at=now,
+                                     updated_at=now)
+                       .where(Refund.id == refund.id, Refund.status != 'succeeded').execute())
+            if not changed:
+                return 'duplicate'
+            Order.update(status='refunded').where(Order.id == refund.order_id,
+                                                  Order.status == 'refunding').execute()
+            record_event('order_refunded', user=Order.get_by_id(refund.order_id).user_id, at=now,
+                         amount_fen=refund.amount_fen)
+            return 'refunded'
+        changed = (Refund.update(status='failed', last_error=f'WeChat refund {notice.refund_status}',
+                                 updated_at=now)
+                   .where(Refund.id == refund.id, Refund.status == 'submitted').execute())
+        return 'refund_failed' if changed else 'duplicate'
+
+
+def close_payment(deps, order_id: int) -> None:
+    """Close an unpaid order at WeChat so the payer cannot pay it after the seat is gone.
+    Best effort: a payment that slips through anyway is refunded by record_payment."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or order.status != 'closed':
+        return
+    try:
+        deps.gateway.close_order(order.out_trade_no)
+    except GatewayError:
+        pass

@@ -1,0 +1,1 @@
+"""Background work: RQ jobs (settle, release, refund) and the APScheduler loop that feeds them."""

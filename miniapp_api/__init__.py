@@ -1,0 +1,8 @@
+"""The HTTP API the mini-program, the H5 page and the operator console call (JSON)."""
+
+
+def register_blueprints(app) -> None:
+    from . import admin, auth_routes, campaigns, errors, groups, health, orders, pay_callbacks
+    errors.init_app(app)
+    for module in (health, auth_routes, campaigns, groups, orders, pay_callbacks, admin):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,35 @@
+"""The operator's API: courses and campaigns. Every call needs `Bearer <ADMIN_TOKEN>`."""
+from flask import Blueprint, jsonify
+
+from groupbuy import catalog
+
+from . import schemas
+from .auth import admin_required
+from .presenters import campaign_json, course_json
+
+bp = Blueprint('admin', __name__, url_prefix='/admin/api')
+
+
+@bp.before_request
+@admin_required
+def require_admin():
+    return None
+
+
+@bp.post('/courses')
+def create_course():
+    body = schemas.parse(schemas.NewCourse)
+    return jsonify({'course': course_json(catalog.create_course(body.title, body.price_fen, body.cover_url))}), 201
+
+
+@bp.post('/campaigns')
+def create_campaign():
+    body = schemas.parse(schemas.NewCampaign)
+    campaign = catalog.create_campaign(**body.model_dump())
+    return jsonify({'campaign': campaign_json(catalog.get_campaign(campaign.id))}), 201
+
+
+@bp.patch('/campaigns/<int:campaign_id>')
+def update_campaign(campaign_id: int):
+    body = schemas.parse(schemas.CampaignStatus)
+    return jsonify({'campaign': campaign_json(catalog.set_campaign_status(campaign_id, body.status))})

@@ -1,0 +1,78 @@
+"""WeChat Pay's notifications (XML). wechatpy checks the signature; we check that the payment is
+for our app, our merchant and the order's exact amount; the domain makes replays harmless.
+
+WeChat retries anything not answered SUCCESS, so SUCCESS means "recorded, stop"; FAIL (HTTP 400)
+means "not accepted" and leaves every row as it was.
+"""
+import logging
+
+from flask import Blueprint, Response, request
+from wechatpy.exceptions import InvalidSignatureException
+from wechatpy.pay.utils import dict_to_xml
+
+from groupbuy import errors, payments, refunds
+
+from .runtime import runtime
+
+bp = Blueprint('pay_callbacks', __name__)
+log = logging.getLogger(__name__)
+
+
+def _answer(ok: bool, message: str = 'OK', status: int = 200) -> Response:
+    body = dict_to_xml({'return_code': 'SUCCESS' if ok else 'FAIL', 'return_msg': message}, '')
+    body = body.replace('<sign></sign>', '')
+    return Response(body, status=status, mimetype='text/xml')
+
+
+def _reject(message: str) -> Response:
+    log.warning('rejected pay notification: %s', message)
+    return _answer(False, message, 400)
+
+
+def _is_ours(data: dict) -> bool:
+    s = runtime().settings
+    return data.get('appid') == s.wechat_app_id and data.get('mch_id') == s.wechat_mch_id
+
+
+@bp.post('/api/pay/notify')
+def payment_notify():
+    rt = runtime()
+    try:
+        data = rt.wechat_pay.parse_payment_result(request.get_data())
+    except InvalidSignatureException:
+        return _reject('invalid signature')
+    if data.get('return_code') != 'SUCCESS' or data.get('result_code') != 'SUCCESS':
+        return _answer(True)  # a failed payment moves no money; the seat's pay window handles it
+    if not _is_ours(data):
+        return _reject('appid or mch_id is not ours')
+    try:
+        notice = payments.PaymentNotice(out_trade_no=str(data['out_trade_no']),
+                                        transaction_id=str(data['transaction_id']),
+                                        amount_fen=int(data['total_fee']))
+        outcome = payments.record_payment(rt.deps, notice)
+    except (KeyError, ValueError, TypeError):
+        return _reject('missing or malformed fields')
+    except errors.DomainError as exc:
+        return _reject(f'{exc.code}: {exc.message}')
+    log.info('payment %s: %s', notice.out_trade_no, outcome)
+    return _answer(True)
+
+
+@bp.post('/api/pay/refund-notify')
+def refund_notify():
+    """wechatpy checks appid and mch_id and decrypts req_info with our API key (that is the proof)."""
+    rt = runtime()
+    try:
+        data = rt.wechat_pay.parse_refund_notify_result(request.get_data())
+        notice = refunds.RefundNotice(out_refund_no=str(data['out_refund_no']),
+                                      refund_status=str(data['refund_status']),
+                                      refund_id=str(data.get('refund_id', '')),
+                                      amount_fen=int(data['refund_fee']))
+    except Exception as exc:  # noqa: BLE001 — wechatpy raises many kinds on bad XML, wrong ids, bad crypto
+        return _reject(f'unreadable refund notification ({type(exc).__name__})')
+    try:
+        outcome = refunds.record_refund_notice(rt.deps, notice)
+    except errors.DomainError as exc:
+        return _reject(f'{exc.code}: {exc.message}')
+    log.info('refund %s: %s', notice.out_refund_no, outcome)
+    return _answer(True)

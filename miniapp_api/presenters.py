@@ -1,0 +1,59 @@
+"""How domain objects look in JSON. Public views carry no openids and no order data."""
+from groupbuy.clock import iso
+from groupbuy.groups import paid_members, seat_of
+from groupbuy.orders import refund_of
+
+
+def course_json(course) -> dict:
+    return {'id': course.id, 'title': course.title, 'price_fen': course.price_fen,
+            'cover_url': course.cover_url, 'status': course.status}
+
+
+def campaign_json(campaign) -> dict:
+    return {'id': campaign.id, 'course': course_json(campaign.course), 'group_size': campaign.group_size,
+            'duration_s': campaign.duration_s, 'group_price_fen': campaign.group_price_fen,
+            'leader_price_fen': campaign.leader_price_fen, 'starts_at': iso(campaign.starts_at),
+            'ends_at': iso(campaign.ends_at), 'max_groups': campaign.max_groups,
+            'per_user_limit': campaign.per_user_limit, 'new_users_only': campaign.new_users_only,
+            'auto_complete_ratio': campaign.auto_complete_ratio, 'status': campaign.status}
+
+
+def user_json(user) -> dict:
+    return {'id': user.id, 'nickname': user.nickname, 'avatar_url': user.avatar_url,
+            'created_at': iso(user.created_at)}
+
+
+def group_json(group, now, viewer=None) -> dict:
+    """The group page: who is in, how many seats are left, and the deadline against server time."""
+    paid = paid_members(group)
+    body = {
+        'share_code': group.share_code, 'status': group.status, 'size': group.size,
+        'paid_count': len(paid), 'seats_left': max(group.size - len(paid), 0),
+        'members': [{'nickname': s.user.nickname, 'avatar_url': s.user.avatar_url, 'role': s.role}
+                    for s in paid],
+        'opened_at': iso(group.opened_at), 'deadline_at': iso(group.deadline_at),
+        'closed_at': iso(group.closed_at), 'server_time': iso(now),
+        'campaign': campaign_json(group.campaign),
+    }
+    if viewer is not None:
+        mine = seat_of(group, viewer)
+        body['my_seat'] = None if mine is None else {
+            'role': mine.role, 'status': mine.status, 'order_id': mine.order_id,
+            'reserved_until': iso(mine.reserved_until) if mine.status == 'reserved' else None}
+    return body
+
+
+def order_json(order) -> dict:
+    refund = refund_of(order)
+    return {'id': order.id, 'status': order.status, 'amount_fen': order.amount_fen,
+            'out_trade_no': order.out_trade_no, 'course_id': order.course_id,
+            'group_share_code': order.group.share_code if order.group_id else None,
+            'created_at': iso(order.created_at), 'paid_at': iso(order.paid_at),
+            'refund': None if refund is None else {'status': refund.status, 'amount_fen': refund.amount_fen,
+                                                   'reason': refund.reason,
+                                                   'succeeded_at': iso(refund.succeeded_at)}}
+
+
+def checkout_json(checkout, now, viewer) -> dict:
+    return {'group': group_json(checkout.group, now, viewer), 'order': order_json(checkout.order),
+            'pay_params': checkout.pay_params}

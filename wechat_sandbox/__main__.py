@@ -1,0 +1,21 @@
+"""`python -m wechat_sandbox --host 127.0.0.1 --port 5009`: run the sandbox for the demo.
+
+Threaded, because the app it serves may call back into it (token, orderquery) while
+handling a notification the sandbox is delivering.
+"""
+import argparse
+
+from . import create_sandbox_app
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m wechat_sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5009)
+    args = parser.parse_args(argv)
+    app = create_sandbox_app()
+    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Sandbox settings: env vars read once at create time, overridable by tests.
+
+Keys are the env var names, so `create_sandbox_app({"SANDBOX_REFUND_DELAY_S": 0.1})`
+and `SANDBOX_REFUND_DELAY_S=0.1 python -m wechat_sandbox` mean the same thing.
+"""
+import os
+from dataclasses import dataclass
+
+from .credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_MCH_ID
+
+# WeChat's own schedule: about 24 h of retries for an unanswered notification.
+DEFAULT_NOTIFY_RETRY_S = "15,15,30,180,600,1200,1800,1800,1800,3600,10800,10800,10800,21600,21600"
+
+DEFAULTS = {
+    "WECHAT_APP_ID": DEFAULT_APP_ID,
+    "WECHAT_APP_SECRET": DEFAULT_APP_SECRET,
+    "WECHAT_MCH_ID": DEFAULT_MCH_ID,
+    "WECHAT_API_KEY": DEFAULT_API_KEY,
+    "SANDBOX_NOTIFY_RETRY_S": DEFAULT_NOTIFY_RETRY_S,
+    "SANDBOX_REFUND_DELAY_S": "1",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str
+    app_secret: str
+    mch_id: str
+    api_key: str
+    notify_retry_s: tuple  # seconds to wait before each retry of a notification
+    refund_delay_s: float
+
+
+def _seconds(value, name):
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: {value!r} is not a number of seconds") from None
+    if seconds < 0:
+        raise ValueError(f"{name}: {value!r} must not be negative")
+    return seconds
+
+
+def _retry_list(value):
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    parts = [p.strip() if isinstance(p, str) else p for p in parts]
+    return tuple(_seconds(p, "SANDBOX_NOTIFY_RETRY_S") for p in parts if p != "")
+
+
+def load_settings(overrides=None):
+    """Defaults < environment < overrides (a dict keyed by env var name)."""
+    raw = dict(DEFAULTS)
+    raw.update({k: os.environ[k] for k in DEFAULTS if k in os.environ})
+    raw.update(overrides or {})
+    return Settings(
+        app_id=str(raw["WECHAT_APP_ID"]),
+        app_secret=str(raw["WECHAT_APP_SECRET"]),
+        mch_id=str(raw["WECHAT_MCH_ID"]),
+        api_key=str(raw["WECHAT_API_KEY"]),
+        notify_retry_s=_retry_list(raw["SANDBOX_NOTIFY_RETRY_S"]),
+        refund_delay_s=_seconds(raw["SANDBOX_REFUND_DELAY_S"], "SANDBOX_REFUND_DELAY_S"),
+    )

@@ -1,0 +1,39 @@
+"""The Flask app factory: `flask --app wsgi ...` and `gunicorn 'wsgi:create_app()'` both use it."""
+import logging
+
+from flask import Flask
+
+from config.settings import Settings
+from config.wiring import bootstrap
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from the environment (and `config` overrides). Nothing connects at import."""
+    settings = Settings.from_env(config)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, ADMIN_TOKEN=settings.admin_token,
+                      MAX_CONTENT_LENGTH=256 * 1024, TESTING=settings.testing)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    runtime = bootstrap(settings)
+    app.extensions['pinke'] = runtime
+    from jobs import runtime as job_runtime
+    job_runtime.install(runtime)
+
+    from groupbuy.models import db
+
+    @app.before_request
+    def open_db():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+    from miniapp_api import register_blueprints
+    from config import commands
+    register_blueprints(app)
+    commands.init_app(app)
+    return app
