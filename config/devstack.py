@@ -18,7 +18,7 @@ from .demo_data import seed_demo
 
 
 def child_env(settings) -> dict:
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not k.startswith('FLASK_RUN')}
     env.update(DATA_DIR=settings.data_dir, DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
                PORT=str(settings.port), SANDBOX_PORT=str(settings.sandbox_port),
                SECRET_KEY=settings.secret_key, ADMIN_TOKEN=settings.admin_token,

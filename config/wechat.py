@@ -70,7 +70,7 @@ class WeChatPayGateway:
         self.refund_notify_url = refund_notify_url
 
     def create_prepay(self, *, out_trade_no, amount_fen, description, openid, expires_at, client_ip) -> Prepay:
-        expire = expires_at.replace(tzinfo=dt.timezone.utc).astimezone(SHANGHAI).strftime('%Y%m%d%H%M%S')
+        expire = expires_at.replace(tzinfo=dt.timezone.utc).astimezone(SHANGHAI)  # wechatpy formats it
         try:
             result = self.pay.order.create(trade_type='JSAPI', body=description, total_fee=amount_fen,
                                            notify_url=self.notify_url, client_ip=client_ip or '127.0.0.1',

@@ -44,7 +44,7 @@ def open_database(settings: Settings):
 def open_redis(settings: Settings) -> redis_lib.Redis:
     url = settings.redis_url or embedded_redis.start(settings.data_dir)
     settings.redis_url = url
-    return redis_lib.Redis.from_url(url, health_check_interval=30, socket_keepalive=True)
+    return redis_lib.Redis.from_url(url, health_check_interval=30)
 
 
 def bootstrap(settings: Settings) -> Runtime:

@@ -5,6 +5,8 @@ handling a notification the sandbox is delivering.
 """
 import argparse
 
+from werkzeug.serving import run_simple
+
 from . import create_sandbox_app
 
 
@@ -14,7 +16,8 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=5009)
     args = parser.parse_args(argv)
     app = create_sandbox_app()
-    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    # run_simple, not app.run: app.run does nothing when started from under the `flask` CLI
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
 
 
 if __name__ == "__main__":
