@@ -44,9 +44,12 @@ def audit_command(grace):
 @click.option('--burst', is_flag=True, help='exit when the queues are empty')
 def worker_command(burst):
     """Run an RQ worker on the settlement and refund queues."""
+    import uuid
+
     from rq import SimpleWorker
     rt = _runtime()
-    worker = SimpleWorker(rt.queues.all(), connection=rt.redis)
+    worker = SimpleWorker(rt.queues.all(), connection=rt.redis,
+                          name=f'{rt.queues.id_prefix}{uuid.uuid4().hex[:12]}')
     worker.work(burst=burst, with_scheduler=True, logging_level='INFO')
 
 

@@ -1,5 +1,7 @@
 """Named RQ queues and the job catalogue: the `enqueue(name, *args)` the domain is given."""
 import os
+import re
+import uuid
 
 from rq import Queue, Retry
 
@@ -19,15 +21,22 @@ def refund_retry() -> Retry:
     return Retry(max=len(intervals), interval=intervals)
 
 
+def id_prefix(key_prefix: str) -> str:
+    """RQ's job and worker keys are not under our key prefix; ids that carry it let a shared
+    Redis tell runs apart (and tests clean up after themselves)."""
+    return re.sub(r'[^A-Za-z0-9_-]', '-', key_prefix)
+
+
 class JobQueues:
     def __init__(self, redis, prefix: str):
         self.redis = redis
+        self.id_prefix = id_prefix(prefix)
         self.queues = {name: Queue(f'{prefix}{name}', connection=redis) for name in QUEUE_NAMES}
 
     def enqueue(self, name: str, *args) -> None:
         queue, func = JOBS[name]
         options = {'retry': refund_retry()} if name == 'refund_order' else {}
-        self.queues[queue].enqueue(func, *args, result_ttl=3600, failure_ttl=7 * 24 * 3600, **options)
+        self.queues[queue].enqueue(func, *args, job_id=f'{self.id_prefix}{uuid.uuid4().hex}', result_ttl=3600, failure_ttl=7 * 24 * 3600, **options)
 
     def all(self) -> list[Queue]:
         return list(self.queues.values())

@@ -65,6 +65,11 @@ def delete_prefixed(client, prefix: str) -> None:
         keys = list(client.scan_iter(pattern, count=1000))
         for i in range(0, len(keys), 500):
             client.delete(*keys[i:i + 500])
+    for registry in ('rq:queues', 'rq:workers'):  # RQ's shared sets name our queues and workers
+        ours = [m for m in client.smembers(registry) if prefix.encode() in m.replace(b':', b'-')
+                or prefix.encode() in m]
+        if ours:
+            client.srem(registry, *ours)
 
 
 @pytest.fixture

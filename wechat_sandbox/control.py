@@ -59,6 +59,9 @@ def _check_open(order):
 def confirm_payment():
     body = _json_body()
     prepay_id = _text(body, "prepay_id")
+    delay_s = body.get("notify_delay_s", 0)  # the notification is slow to arrive (late-notify tests)
+    if not isinstance(delay_s, (int, float)) or isinstance(delay_s, bool) or not 0 <= delay_s <= 3600:
+        raise ControlError(400, "invalid_field", "notify_delay_s must be a number of seconds from 0 to 3600")
     sandbox = current()
     with sandbox.store.lock:
         order = _order_by_prepay(prepay_id)
@@ -72,7 +75,8 @@ def confirm_payment():
         notification = payloads.payment_notify(order, sandbox.settings)
         result = {k: order[k] for k in ("out_trade_no", "transaction_id", "total_fee")}
         url = order["notify_url"]
-    delivery = sandbox.notifier.deliver("payment", url, notification, result["out_trade_no"])
+    delivery = sandbox.notifier.deliver("payment", url, notification, result["out_trade_no"],
+                                        delay_s=float(delay_s))
     return jsonify({**result, "delivery_id": delivery["id"]})
 
 

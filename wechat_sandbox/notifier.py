@@ -31,10 +31,11 @@ class Notifier:
         self._timeout_s = timeout_s
         self._stop = threading.Event()
 
-    def deliver(self, kind, url, body, out_trade_no, out_refund_no=None):
-        """Start delivering in the background; returns a copy of the log record."""
+    def deliver(self, kind, url, body, out_trade_no, out_refund_no=None, delay_s=0.0):
+        """Start delivering in the background (after `delay_s`, like a slow network); returns a
+        copy of the log record."""
         record = self._store.add_delivery(kind, url, out_trade_no, out_refund_no)
-        threading.Thread(target=self._run, args=(record, body), daemon=True,
+        threading.Thread(target=self._run, args=(record, body, delay_s), daemon=True,
                          name=f"sandbox-notify-{record['id']}").start()
         return dict(record)
 
@@ -54,7 +55,9 @@ class Notifier:
         """Stop pending retries and timers (test teardown)."""
         self._stop.set()
 
-    def _run(self, record, body):
+    def _run(self, record, body, delay_s=0.0):
+        if delay_s and self._stop.wait(delay_s):
+            return
         waits = iter(self._retry_s)
         while not self._stop.is_set():
             if self._attempt(record, body)["delivered"]:
