@@ -23,7 +23,7 @@ test: install
 
 ## make demo: walk a group to success and another to refund over HTTP against `make run`
 demo: install
-	$(PY) -m bench.walkthrough
+	$(PY) -m tools.walkthrough
 
 ## make audit: the money invariants on the local data
 audit: install

@@ -109,7 +109,7 @@ def banner(settings, api: str) -> str:
    curl -s {api}/api/campaigns
    curl -s -XPOST {api}/api/groups -H "Authorization: Bearer $T1" -H 'Content-Type: application/json' -d '{{"campaign_id":1}}' > open.json
    curl -s -XPOST {sandbox}/sandbox/pay/confirm -H 'Content-Type: application/json' \\
-        -d "{{\\"prepay_id\\":\\"$(jq -r .order.prepay_id open.json)\\"}}"
+        -d "{{\\"prepay_id\\":\\"$(jq -r '.pay_params.package|sub("prepay_id=";"")' open.json)\\"}}"
    CODE=$(jq -r .group.share_code open.json); curl -s {api}/api/groups/$CODE
    # repeat wxlogin with codes "bob" and "carol", POST {api}/api/groups/$CODE/join, confirm each prepay_id
    curl -s {api}/api/me/courses -H "Authorization: Bearer $T1"
