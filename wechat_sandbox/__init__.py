@@ -8,7 +8,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, login, pay, refunds
+from . import control, login, messages, pay, refunds
 from .notifier import Notifier
 from .runtime import EXTENSION, Sandbox
 from .settings import load_settings
@@ -28,8 +28,9 @@ def create_sandbox_app(config=None):
     settings = load_settings(config)
     store = Store()
     app = Flask(__name__)
-    app.extensions[EXTENSION] = Sandbox(settings, store, Notifier(store, settings.notify_retry_s))
-    for blueprint in (login.bp, pay.bp, refunds.bp, control.bp):
+    app.extensions[EXTENSION] = Sandbox(settings, store, Notifier(store, settings.notify_retry_s),
+                                        messages.MessageLog())
+    for blueprint in (login.bp, pay.bp, refunds.bp, messages.bp, control.bp):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)

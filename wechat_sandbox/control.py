@@ -148,7 +148,9 @@ def list_deliveries():
 
 @bp.post("/reset")
 def reset():
-    current().store.reset()
+    sandbox = current()
+    sandbox.store.reset()
+    sandbox.messages.__init__()
     return jsonify({"ok": True})
 
 

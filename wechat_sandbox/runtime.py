@@ -19,6 +19,7 @@ class Sandbox:
     settings: Settings
     store: Store
     notifier: Notifier
+    messages: object = None  # messages.MessageLog
 
 
 def current():
