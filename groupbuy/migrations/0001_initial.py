@@ -1,7 +1,145 @@
-"""The first schema: every table of DESIGN.md §2."""
-from groupbuy.models import ALL_MODELS
+"""The first schema, frozen as it was (models.py moves on; this file never does)."""
+import datetime as dt
+
+from peewee import (SQL, BooleanField, CharField, DateTimeField, FloatField, ForeignKeyField,
+                    IntegerField, Model, TextField)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    openid = CharField(max_length=64, unique=True)
+    unionid = CharField(max_length=64, null=True, index=True)
+    nickname = CharField(max_length=64, default='微信用户')
+    avatar_url = CharField(max_length=512, default='')
+    created_at = DateTimeField(default=utcnow)
+    first_paid_at = DateTimeField(null=True)
+    referred_by = ForeignKeyField('self', null=True, backref='referrals', on_delete='SET NULL')
+
+
+class Course(BaseModel):
+    title = CharField(max_length=200)
+    price_fen = IntegerField()
+    cover_url = CharField(max_length=512, default='')
+    status = CharField(max_length=16, default='active')  # active | archived
+    created_at = DateTimeField(default=utcnow)
+
+
+class Campaign(BaseModel):
+    """A 拼团活动: the group price of one course, the group size and how long a group may take."""
+    course = ForeignKeyField(Course, backref='campaigns')
+    group_size = IntegerField()
+    duration_s = IntegerField()
+    group_price_fen = IntegerField()
+    leader_price_fen = IntegerField(null=True)
+    starts_at = DateTimeField(null=True)
+    ends_at = DateTimeField(null=True)
+    max_groups = IntegerField(null=True)
+    per_user_limit = IntegerField(default=1)
+    new_users_only = BooleanField(default=False)
+    auto_complete_ratio = FloatField(null=True)
+    status = CharField(max_length=16, default='active')  # draft | active | paused | ended
+    created_at = DateTimeField(default=utcnow)
+
+
+class Group(BaseModel):
+    campaign = ForeignKeyField(Campaign, backref='groups')
+    leader = ForeignKeyField(User, backref='led_groups')
+    share_code = CharField(max_length=32, unique=True)
+    size = IntegerField()
+    status = CharField(max_length=16, default='pending', index=True)
+    deadline_at = DateTimeField(null=True, index=True)
+    opened_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField(null=True)
+    variant = CharField(max_length=32, null=True)
+
+
+class Order(BaseModel):
+    user = ForeignKeyField(User, backref='orders')
+    group = ForeignKeyField(Group, backref='orders', null=True)
+    course = ForeignKeyField(Course, backref='orders')
+    kind = CharField(max_length=16, default='group_buy')  # group_buy | regular
+    amount_fen = IntegerField()
+    status = CharField(max_length=16, default='created', index=True)
+    out_trade_no = CharField(max_length=32, unique=True)
+    prepay_id = CharField(max_length=64, null=True)
+    transaction_id = CharField(max_length=64, null=True)
+    created_at = DateTimeField(default=utcnow)
+    paid_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+
+
+class Seat(BaseModel):
+    """A place in a group, held by one user while they pay. Unique per (group, user) unless released."""
+    group = ForeignKeyField(Group, backref='seats')
+    user = ForeignKeyField(User, backref='seats')
+    order = ForeignKeyField(Order, backref='seats', unique=True)
+    role = CharField(max_length=8)  # leader | member
+    status = CharField(max_length=16, default='reserved', index=True)  # reserved | paid | released
+    reserved_until = DateTimeField(index=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+Seat.add_index(Seat.index(Seat.group, Seat.user, unique=True).where(SQL("status <> 'released'")))
+
+
+class Refund(BaseModel):
+    order = ForeignKeyField(Order, backref='refunds', unique=True)
+    out_refund_no = CharField(max_length=32, unique=True)
+    amount_fen = IntegerField()
+    reason = CharField(max_length=32)  # group_failed | late_payment | group_closed ...
+    status = CharField(max_length=16, default='pending', index=True)  # pending|submitted|succeeded|failed
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)
+    refund_id = CharField(max_length=64, null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    succeeded_at = DateTimeField(null=True)
+
+
+class Enrollment(BaseModel):
+    user = ForeignKeyField(User, backref='enrollments')
+    course = ForeignKeyField(Course, backref='enrollments')
+    order = ForeignKeyField(Order, backref='enrollments', null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('user', 'course'), True),)
+
+
+class Notification(BaseModel):
+    """Outbox of messages to users; one row per fact and recipient (dedupe_key)."""
+    user = ForeignKeyField(User, backref='notifications')
+    kind = CharField(max_length=32)
+    channel = CharField(max_length=16, null=True)
+    payload = TextField(default='{}')
+    dedupe_key = CharField(max_length=128, unique=True)
+    status = CharField(max_length=16, default='pending', index=True)
+    attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    sent_at = DateTimeField(null=True)
+
+
+class Event(BaseModel):
+    """Append-only log for analytics."""
+    kind = CharField(max_length=32, index=True)
+    user = ForeignKeyField(User, null=True, backref='events', on_delete='SET NULL')
+    group = ForeignKeyField(Group, null=True, backref='events', on_delete='SET NULL')
+    campaign = ForeignKeyField(Campaign, null=True, backref='events', on_delete='SET NULL')
+    at = DateTimeField(default=utcnow, index=True)
+    props = TextField(default='{}')
+
+
+MODELS = [User, Course, Campaign, Group, Order, Seat, Refund, Enrollment, Notification, Event]
 
 
 def up(database, migrator):
-    with database.bind_ctx(ALL_MODELS):
-        database.create_tables(ALL_MODELS)
+    with database.bind_ctx(MODELS):
+        database.create_tables(MODELS)

@@ -27,3 +27,16 @@ def test_the_scan_sees_a_forbidden_import(tmp_path):
     sample = tmp_path / 'x.py'
     sample.write_text('from flask import Flask\nimport rq.job\n')
     assert imported_roots(sample) & FORBIDDEN == {'flask', 'rq'}
+
+
+def test_the_migrations_build_the_schema_the_models_describe(tmp_path):
+    """A fresh database migrated from scratch has every table and column models.py declares."""
+    from peewee import SqliteDatabase
+
+    from groupbuy.migrations import migrate
+    from groupbuy.models import ALL_MODELS
+    database = SqliteDatabase(str(tmp_path / 'm.db'))
+    migrate(database)
+    for model in ALL_MODELS:
+        columns = {c.name for c in database.get_columns(model._meta.table_name)}
+        assert columns == {f.column_name for f in model._meta.sorted_fields}, model.__name__
