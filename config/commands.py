@@ -42,13 +42,21 @@ def audit_command(grace):
 
 @click.command('worker')
 @click.option('--burst', is_flag=True, help='exit when the queues are empty')
-def worker_command(burst):
-    """Run an RQ worker on the settlement and refund queues."""
+@click.option('--queues', default='settlement,refunds,notifications,broadcast', show_default=True,
+              help='queues to take jobs from, most urgent first')
+def worker_command(burst, queues):
+    """Run an RQ worker (money first: settlement, refunds; then notifications and broadcasts)."""
     import uuid
 
     from rq import SimpleWorker
+
+    from jobs.queues import QUEUE_NAMES
+    names = [q.strip() for q in queues.split(',') if q.strip()]
+    unknown = set(names) - set(QUEUE_NAMES)
+    if unknown:
+        raise click.BadParameter(f'unknown queue(s) {", ".join(sorted(unknown))}; known: {", ".join(QUEUE_NAMES)}')
     rt = _runtime()
-    worker = SimpleWorker(rt.queues.all(), connection=rt.redis,
+    worker = SimpleWorker(rt.queues.all(names), connection=rt.redis,
                           name=f'{rt.queues.id_prefix}{uuid.uuid4().hex[:12]}')
     worker.work(burst=burst, with_scheduler=True, logging_level='INFO')
 

@@ -34,7 +34,9 @@ def commands(settings) -> dict[str, list[str]]:
         'web': [py, '-m', 'gunicorn', '--bind', f'{host}:{settings.port}', '--workers',
                 os.environ.get('WEB_WORKERS', '2'), '--threads', os.environ.get('WEB_THREADS', '16'),
                 '--worker-class', 'gthread', '--timeout', '60', '--access-logfile', '-', 'wsgi:create_app()'],
-        'worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker'],
+        'worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'settlement,refunds,notifications'],
+        # broadcasts are long and paced: their own worker, so they never hold up a deadline
+        'broadcast-worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'broadcast'],
         'scheduler': [py, '-m', 'flask', '--app', 'wsgi', 'scheduler'],
     }
 

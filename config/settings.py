@@ -27,6 +27,10 @@ class Settings:
     refund_max_attempts: int = 5
     scheduler_poll_s: float = 0.2
     sweep_interval_s: float = 30.0
+    quiet_hours: str = '22:00-08:00'  # no pushes then (Beijing time unless QUIET_TZ); '' turns it off
+    quiet_tz: str = 'Asia/Shanghai'
+    broadcast_rate_per_s: float = 20.0
+    notify_max_attempts: int = 5
     wechat_app_id: str = DEFAULT_APP_ID
     wechat_app_secret: str = DEFAULT_APP_SECRET
     wechat_mch_id: str = DEFAULT_MCH_ID
@@ -51,6 +55,15 @@ class Settings:
         s = cls(**values)
         s._fill_defaults(explicit_app=bool(os.environ.get('WECHAT_APP_ID') or 'wechat_app_id' in values))
         return s
+
+    @property
+    def quiet_window(self):
+        """QUIET_HOURS 'HH:MM-HH:MM' as two datetime.time, or None when empty."""
+        import datetime as dt
+        if not self.quiet_hours.strip():
+            return None
+        start, _, end = self.quiet_hours.partition('-')
+        return tuple(dt.time.fromisoformat(x.strip()) for x in (start, end))
 
     @property
     def uses_sandbox(self) -> bool:

@@ -10,7 +10,7 @@ from wechatpy.exceptions import WeChatClientException, WeChatPayException
 from wechatpy.pay import WeChatPay
 from wechatpy.session.redisstorage import RedisStorage
 
-from groupbuy.ports import GatewayError, Prepay, RefundAccepted
+from groupbuy.ports import GatewayError, Prepay, RefundAccepted, RefundStatus
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # WeChat errors a retry cannot fix; anything else (SYSTEMERROR, NOTENOUGH, network) is retried.
@@ -97,6 +97,18 @@ class WeChatPayGateway:
         except OSError as exc:
             raise GatewayError(_describe(exc), code='NETWORK') from exc
         return RefundAccepted(refund_id=result.get('refund_id', ''))
+
+    def query_refund(self, out_refund_no: str) -> RefundStatus:
+        try:
+            result = self.pay.refund.query(out_refund_no=out_refund_no)
+        except WeChatPayException as exc:
+            if exc.errcode == 'REFUNDNOTEXIST':
+                return RefundStatus('NOTFOUND')
+            raise GatewayError(_describe(exc), code=exc.errcode or '') from exc
+        except OSError as exc:
+            raise GatewayError(_describe(exc), code='NETWORK') from exc
+        return RefundStatus(result.get('refund_status_0', 'PROCESSING'), result.get('refund_id_0', ''),
+                            int(result.get('refund_fee_0') or result.get('refund_fee') or 0))
 
 
 def _describe(exc) -> str:

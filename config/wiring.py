@@ -12,7 +12,9 @@ from groupbuy.deps import Deps
 from groupbuy.models import db
 
 from . import embedded_redis
+from .messenger import WeChatMessenger
 from .settings import Settings
+from .sms import LoggingSmsProvider
 from .wechat import WeChatPayGateway, make_client, make_pay
 
 
@@ -56,7 +58,11 @@ def bootstrap(settings: Settings) -> Runtime:
     gateway = WeChatPayGateway(pay, notify_url=f'{settings.public_base_url}/api/pay/notify',
                                refund_notify_url=f'{settings.public_base_url}/api/pay/refund-notify')
     queues = JobQueues(redis, settings.key_prefix)
-    deps = Deps(redis=redis, gateway=gateway, enqueue=queues.enqueue, key_prefix=settings.key_prefix,
-                pay_window_s=settings.pay_window_s, refund_max_attempts=settings.refund_max_attempts)
+    messenger = WeChatMessenger(client, client, settings.wechat_app_id, LoggingSmsProvider())
+    deps = Deps(redis=redis, gateway=gateway, enqueue=queues.enqueue, enqueue_batch=queues.enqueue_many,
+                key_prefix=settings.key_prefix, pay_window_s=settings.pay_window_s,
+                refund_max_attempts=settings.refund_max_attempts, messenger=messenger,
+                notify_max_attempts=settings.notify_max_attempts, quiet_hours=settings.quiet_window,
+                quiet_tz=settings.quiet_tz)
     return Runtime(settings=settings, database=database, redis=redis, deps=deps,
                    wechat_client=client, wechat_pay=pay, queues=queues)

@@ -25,7 +25,8 @@ def create_campaign(*, course_id: int, group_size: int, duration_s: int, group_p
                     leader_price_fen: int | None = None, starts_at: dt.datetime | None = None,
                     ends_at: dt.datetime | None = None, max_groups: int | None = None,
                     per_user_limit: int = 1, new_users_only: bool = False,
-                    auto_complete_ratio: float | None = None, status: str = 'active') -> Campaign:
+                    auto_complete_ratio: float | None = None, status: str = 'active',
+                    nudge_offsets_s: list[int] | None = None) -> Campaign:
     """Create a campaign for a course. Raises NotFound, InvalidInput (prices above the course
     price, an end before the start)."""
     course = get_course(course_id)
@@ -41,7 +42,9 @@ def create_campaign(*, course_id: int, group_size: int, duration_s: int, group_p
                            group_price_fen=group_price_fen, leader_price_fen=leader_price_fen,
                            starts_at=starts_at, ends_at=ends_at, max_groups=max_groups,
                            per_user_limit=per_user_limit, new_users_only=new_users_only,
-                           auto_complete_ratio=auto_complete_ratio, status=status)
+                           auto_complete_ratio=auto_complete_ratio, status=status,
+                           nudge_offsets=','.join(str(x) for x in (nudge_offsets_s if nudge_offsets_s is not None
+                                                                   else (7200, 900))))
 
 
 def get_campaign(campaign_id: int) -> Campaign:

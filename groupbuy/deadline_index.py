@@ -17,23 +17,24 @@ class DeadlineIndex:
         self.key = f'{prefix}deadlines'
         self._claim = redis.register_script(CLAIM)
 
-    def schedule(self, kind: str, item_id: int, due_ms: int) -> None:
+    def schedule(self, kind: str, item_id, due_ms: int) -> None:
         """Remember that `kind` work on `item_id` is due at `due_ms` (a later call moves it)."""
         self.redis.zadd(self.key, {f'{kind}:{item_id}': due_ms})
 
-    def cancel(self, kind: str, item_id: int) -> None:
+    def cancel(self, kind: str, item_id) -> None:
         self.redis.zrem(self.key, f'{kind}:{item_id}')
 
-    def claim_due(self, now_ms: int, limit: int = 500) -> list[tuple[str, int]]:
-        """Take (kind, id) pairs due by now; each is returned to one caller only."""
+    def claim_due(self, now_ms: int, limit: int = 500) -> list[tuple[str, str]]:
+        """Take (kind, id) pairs due by now; each is returned to one caller only. Ids come back
+        as strings (a nudge's id is '<group>:<offset>')."""
         items = self._claim(keys=[self.key], args=[now_ms, limit])
         out = []
         for raw in items:
             kind, _, item_id = (raw.decode() if isinstance(raw, bytes) else raw).partition(':')
-            out.append((kind, int(item_id)))
+            out.append((kind, item_id))
         return out
 
-    def due_at(self, kind: str, item_id: int) -> float | None:
+    def due_at(self, kind: str, item_id) -> float | None:
         return self.redis.zscore(self.key, f'{kind}:{item_id}')
 
     def size(self) -> int:

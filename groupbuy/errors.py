@@ -73,3 +73,13 @@ class PaymentUnavailable(DomainError):
 class InvalidTransition(DomainError):
     """That status change is not allowed from the current status."""
     code = 'invalid_transition'
+
+
+class AccountConflict(DomainError):
+    """These two WeChat accounts of one person cannot be joined automatically."""
+    code = 'account_conflict'
+
+
+class WeChatUnavailable(DomainError):
+    """WeChat could not be reached or refused the call; nothing was changed."""
+    code = 'wechat_unavailable'

@@ -22,13 +22,19 @@ class BaseModel(Model):
 
 
 class User(BaseModel):
-    openid = CharField(max_length=64, unique=True)
+    """One person. `openid` is their mini-program openid (null for someone known only from the
+    official account, through the bot or the H5 page); `unionid` ties the two (groupbuy.identity)."""
+    openid = CharField(max_length=64, unique=True, null=True)
     unionid = CharField(max_length=64, null=True, index=True)
     nickname = CharField(max_length=64, default='微信用户')
     avatar_url = CharField(max_length=512, default='')
     created_at = DateTimeField(default=utcnow)
     first_paid_at = DateTimeField(null=True)
     referred_by = ForeignKeyField('self', null=True, backref='referrals', on_delete='SET NULL')
+    oa_openid = CharField(max_length=64, unique=True, null=True)  # official-account openid
+    follows_oa = BooleanField(default=False)  # template messages reach followers only
+    phone = CharField(max_length=32, null=True)
+    phone_country_code = CharField(max_length=8, null=True)
 
 
 class Course(BaseModel):
@@ -54,6 +60,7 @@ class Campaign(BaseModel):
     auto_complete_ratio = FloatField(null=True)
     status = CharField(max_length=16, default='active')  # draft | active | paused | ended
     created_at = DateTimeField(default=utcnow)
+    nudge_offsets = CharField(max_length=64, default='7200,900')  # seconds before the deadline, comma-separated
 
 
 class Group(BaseModel):
@@ -128,10 +135,44 @@ class Notification(BaseModel):
     channel = CharField(max_length=16, null=True)
     payload = TextField(default='{}')
     dedupe_key = CharField(max_length=128, unique=True)
-    status = CharField(max_length=16, default='pending', index=True)
+    status = CharField(max_length=16, default='pending', index=True)  # pending | sent | failed
     attempts = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
     sent_at = DateTimeField(null=True)
+    not_before = DateTimeField(null=True)  # quiet hours: deliver the push from then on
+    read_at = DateTimeField(null=True)  # the in-app inbox
+    last_error = TextField(null=True)
+
+
+class SubscriptionConsent(BaseModel):
+    """One-time mini-program subscribe consents a user gave per template (WeChat: one message each)."""
+    user = ForeignKeyField(User, backref='consents')
+    template_id = CharField(max_length=64)
+    remaining = IntegerField(default=0)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('user', 'template_id'), True),)
+
+
+class Broadcast(BaseModel):
+    """An operator's message to a segment of users, sent by a throttled job, never twice to one person."""
+    segment = TextField()  # JSON
+    message = TextField()
+    status = CharField(max_length=16, default='queued')  # queued | running | done
+    total = IntegerField(default=0)
+    sent = IntegerField(default=0)
+    skipped = IntegerField(default=0)
+    failed = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+
+
+class SmsMessage(BaseModel):
+    """What the default SMS provider would have sent (it sends nothing; see config/sms.py)."""
+    phone = CharField(max_length=32)
+    text = TextField()
+    created_at = DateTimeField(default=utcnow)
 
 
 class Event(BaseModel):
@@ -144,4 +185,5 @@ class Event(BaseModel):
     props = TextField(default='{}')
 
 
-ALL_MODELS = [User, Course, Campaign, Group, Order, Seat, Refund, Enrollment, Notification, Event]
+ALL_MODELS = [User, Course, Campaign, Group, Order, Seat, Refund, Enrollment, Notification, Event,
+              SubscriptionConsent, Broadcast, SmsMessage]

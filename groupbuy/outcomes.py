@@ -5,11 +5,11 @@ follow-ups on the caller's AfterCommit.
 """
 import datetime as dt
 
-from peewee import fn
-
 from .after_commit import AfterCommit
 from .events import record_event
+from .facts import group_facts, yuan
 from .models import Enrollment, Group, Order, Refund, Seat
+from .notifications import notify
 
 
 def out_refund_no_for(order: Order) -> str:
@@ -58,6 +58,8 @@ def succeed_group(deps, group: Group, now: dt.datetime, after: AfterCommit, *, v
         Enrollment.insert(user=order.user_id, course=order.course_id, order=order.id,
                           created_at=now).on_conflict_ignore().execute()
     release_unpaid_seats(deps, group, now, after)
+    facts = group_facts(group, now)
+    notify(deps, 'group_succeeded', {o.user_id: facts for o in orders}, f'group_succeeded:{group.id}', after)
     record_event('group_succeeded', group=group.id, campaign=group.campaign_id, at=now,
                  paid=len(orders), size=group.size, virtual=virtual)
     _close_in_redis(deps, group, after)
@@ -75,6 +77,9 @@ def fail_group(deps, group: Group, now: dt.datetime, after: AfterCommit) -> bool
     for order in orders:
         start_refund(deps, order, 'group_failed', now, after)
     release_unpaid_seats(deps, group, now, after)
+    facts = group_facts(group, now)
+    notify(deps, 'group_failed', {o.user_id: dict(facts, amount=yuan(o.amount_fen)) for o in orders},
+           f'group_failed:{group.id}', after)
     record_event('group_failed', group=group.id, campaign=group.campaign_id, at=now,
                  paid=len(orders), size=group.size)
     _close_in_redis(deps, group, after)
@@ -84,7 +89,3 @@ def fail_group(deps, group: Group, now: dt.datetime, after: AfterCommit) -> bool
 def _close_in_redis(deps, group: Group, after: AfterCommit) -> None:
     after.add(deps.ledger.forget, group.id)
     after.add(deps.deadlines.cancel, 'settle', group.id)
-
-
-def paid_total(query) -> int:
-    return query.select(fn.COALESCE(fn.SUM(Order.amount_fen), 0)).scalar() or 0

@@ -7,7 +7,10 @@ from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
 from .events import record_event
+from .facts import group_facts
 from .models import Group, Order, Seat, User
+from .notifications import notify
+from .nudges import schedule_nudges
 
 
 @dataclass(frozen=True)
@@ -84,5 +87,15 @@ def _seat_paid(deps, seat, group, order, now, after) -> str:
         outcome = 'seated'
     if outcomes.paid_seat_count(group.id) >= group.size:
         outcomes.succeed_group(deps, group, now, after)
-        outcome = 'group_succeeded'
+        return 'group_succeeded'
+    facts = group_facts(group, now)
+    if seat.role == 'leader':
+        notify(deps, 'group_opened', {seat.user_id: facts}, f'group_opened:{group.id}', after)
+        schedule_nudges(deps, group, after)
+    else:
+        joiner = User.get_by_id(seat.user_id).nickname
+        others = [s.user_id for s in Seat.select(Seat.user).where(
+            Seat.group == group.id, Seat.status == 'paid', Seat.user != seat.user_id)]
+        notify(deps, 'member_joined', {u: dict(facts, joiner=joiner) for u in others},
+               f'member_joined:{seat.id}', after)
     return outcome

@@ -33,6 +33,37 @@ class PaymentGateway(Protocol):
     def refund(self, *, out_trade_no: str, out_refund_no: str, total_fen: int,
                refund_fen: int) -> RefundAccepted: ...
 
+    def query_refund(self, out_refund_no: str) -> 'RefundStatus': ...
+
 
 # enqueue(job_name, *args): run a follow-up job (e.g. 'refund_order', 42) after the current commit.
 Enqueue = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class RefundStatus:
+    status: str  # SUCCESS | PROCESSING | CHANGE | REFUNDCLOSE | NOTFOUND
+    refund_id: str = ''
+    amount_fen: int = 0
+
+
+class MessengerError(Exception):
+    """A channel could not deliver. `refused` means this channel will not reach the user
+    (no consent, not a follower): try the next one; otherwise the send may be retried."""
+
+    def __init__(self, message: str, code: str = '', refused: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.refused = refused
+
+
+class Messenger(Protocol):
+    """Push channels to a user, in the order the domain tries them."""
+
+    def subscribe_template(self, kind: str) -> str | None: ...
+
+    def send_subscribe(self, openid: str, kind: str, params: dict) -> None: ...
+
+    def send_oa_template(self, oa_openid: str, kind: str, params: dict) -> None: ...
+
+    def send_sms(self, phone: str, kind: str, params: dict) -> None: ...

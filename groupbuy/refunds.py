@@ -7,6 +7,8 @@ from .events import record_event
 from .models import Order, Refund
 from .ports import GatewayError
 
+ATTENTION_STATUSES = ('pending', 'submitted', 'succeeded', 'failed')
+
 
 class RefundFailed(Exception):
     """The refund call failed and should be retried (the job runner backs off)."""
@@ -25,8 +27,8 @@ def refund_order(deps, order_id: int) -> str:
     """Ask WeChat Pay to return an order's money. Safe to repeat: the out_refund_no never changes,
     so WeChat refunds at most once. Returns 'submitted' or 'noop'; raises RefundFailed to retry."""
     refund = Refund.get_or_none(Refund.order == order_id)
-    if refund is None or refund.status not in ('pending', 'failed'):
-        return 'noop'
+    if refund is None or refund.status != 'pending':
+        return 'noop'  # submitted, done, or failed: a failed refund waits for an operator's retry
     order = Order.get_by_id(order_id)
     now = deps.now()
     try:
@@ -36,12 +38,10 @@ def refund_order(deps, order_id: int) -> str:
         attempts = refund.attempts + 1
         status = 'failed' if attempts >= deps.refund_max_attempts or not exc.retryable else 'pending'
         Refund.update(attempts=attempts, last_error=f'{exc.code}: {exc}'[:1000], status=status,
-                      updated_at=now).where(Refund.id == refund.id,
-                                            Refund.status.in_(('pending', 'failed'))).execute()
+                      updated_at=now).where(Refund.id == refund.id, Refund.status == 'pending').execute()
         raise RefundFailed(str(exc)) from exc
     Refund.update(status='submitted', refund_id=accepted.refund_id, attempts=refund.attempts + 1,
-                  updated_at=now).where(Refund.id == refund.id,
-                                        Refund.status.in_(('pending', 'failed'))).execute()
+                  updated_at=now).where(Refund.id == refund.id, Refund.status == 'pending').execute()
     return 'submitted'
 
 
@@ -82,3 +82,51 @@ def close_payment(deps, order_id: int) -> None:
         deps.gateway.close_order(order.out_trade_no)
     except GatewayError:
         pass
+
+
+def list_refunds(status: str | None = None, limit: int = 200) -> list[Refund]:
+    """Refunds for operators, newest first; status 'failed' is the needs-attention list."""
+    if status is not None and status not in ATTENTION_STATUSES:
+        raise errors.InvalidInput(f'status must be one of {", ".join(ATTENTION_STATUSES)}', field='status')
+    query = Refund.select(Refund, Order).join(Order)
+    if status:
+        query = query.where(Refund.status == status)
+    return list(query.order_by(Refund.id.desc()).limit(limit))
+
+
+def get_refund(refund_id: int) -> Refund:
+    refund = Refund.select(Refund, Order).join(Order).where(Refund.id == refund_id).first()
+    if refund is None:
+        raise errors.NotFound(f'refund {refund_id} not found')
+    return refund
+
+
+def retry_refund(deps, refund_id: int) -> Refund:
+    """An operator fixed the cause (topped up the balance, renewed the certificate): try again.
+    Raises NotFound, InvalidTransition (only a failed refund is retried by hand)."""
+    refund = Refund.get_or_none(Refund.id == refund_id)
+    if refund is None:
+        raise errors.NotFound(f'refund {refund_id} not found')
+    changed = (Refund.update(status='pending', updated_at=deps.now())
+               .where(Refund.id == refund.id, Refund.status == 'failed').execute())
+    if not changed:
+        raise errors.InvalidTransition(f'refund {refund_id} is {refund.status}; only a failed refund is retried')
+    deps.enqueue('refund_order', refund.order_id)
+    return Refund.get_by_id(refund.id)
+
+
+def check_refund(deps, order_id: int) -> str:
+    """Ask WeChat how a submitted refund is doing when its notification is overdue (lost
+    notifications must not leave money in limbo). Returns the outcome of applying the answer."""
+    refund = Refund.get_or_none(Refund.order == order_id)
+    if refund is None or refund.status != 'submitted':
+        return 'noop'
+    try:
+        answer = deps.gateway.query_refund(refund.out_refund_no)
+    except GatewayError:
+        return 'unknown'
+    if answer.status == 'PROCESSING':
+        Refund.update(updated_at=deps.now()).where(Refund.id == refund.id).execute()
+        return 'processing'
+    return record_refund_notice(deps, RefundNotice(refund.out_refund_no, answer.status,
+                                                   answer.refund_id, answer.amount_fen or refund.amount_fen))

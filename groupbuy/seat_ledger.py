@@ -53,6 +53,15 @@ for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 return 1
 """
 
+# One person's two accounts were merged: their entry moves to the surviving user id.
+MOVE = """
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], v)
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class LedgerSeat:
@@ -99,6 +108,11 @@ class SeatLedger:
         for s in seats:
             args += [s.user_id, 'p' if s.paid else f'r:{s.until_ms}']
         return bool(self._restore(keys=self._keys(group_id), args=args))
+
+    def move_user(self, group_id: int, from_user_id: int, to_user_id: int) -> bool:
+        """Hand a seat entry to another user id (accounts merged). True if there was one."""
+        return bool(self.redis.register_script(MOVE)(keys=self._keys(group_id)[1:],
+                                                      args=[from_user_id, to_user_id]))
 
     def forget(self, group_id: int) -> None:
         self.redis.delete(*self._keys(group_id))

@@ -1,47 +1,69 @@
 """Re-find, from the database, timed work that Redis or a crashed process lost.
 
-The deadline index is fast but forgettable (Redis restart, a scheduler dying between claim and
-enqueue, an after-commit action lost to a crash). The database is not: this scan finds every
-group past its deadline, every seat past its pay window and every refund not yet submitted,
-and enqueues the (idempotent) job for it again.
+The deadline index is fast but forgettable (Redis restart or flush, a scheduler dying between
+claim and enqueue, an after-commit action lost to a crash). The database is not: this scan finds
+every group past its deadline, every seat past its pay window, every refund not yet submitted or
+whose notification is overdue, and every notification not yet delivered, and enqueues the
+(idempotent) job for it again.
 """
 import datetime as dt
 
-from .models import Group, Refund, Seat
+from .clock import to_ms
+from .models import Group, Notification, Refund, Seat
 
 BATCH = 1000
+ALIVE_KEY = 'redis:alive'  # gone after a Redis restart or flush: time to restore
 
 
-def sweep(deps, refund_stale_s: int = 60) -> dict:
+def sweep(deps, stale_s: int = 60, refund_overdue_s: int = 600) -> dict:
     """Enqueue overdue work. Returns how many of each kind it found."""
     now = deps.now()
+    stale = now - dt.timedelta(seconds=stale_s)
     groups = [g.id for g in Group.select(Group.id)
               .where(Group.status == 'forming', Group.deadline_at <= now).limit(BATCH)]
     seats = [s.id for s in Seat.select(Seat.id)
              .where(Seat.status == 'reserved', Seat.reserved_until <= now).limit(BATCH)]
-    stale = now - dt.timedelta(seconds=refund_stale_s)
     refunds = [r.order_id for r in Refund.select(Refund.order)
                .where(Refund.status == 'pending', Refund.updated_at <= stale).limit(BATCH)]
-    for group_id in groups:
-        deps.enqueue('settle_group', group_id)
-    for seat_id in seats:
-        deps.enqueue('release_seat', seat_id)
-    for order_id in refunds:
-        deps.enqueue('refund_order', order_id)
-    return {'groups': len(groups), 'seats': len(seats), 'refunds': len(refunds)}
+    overdue = now - dt.timedelta(seconds=refund_overdue_s)
+    checks = [r.order_id for r in Refund.select(Refund.order)
+              .where(Refund.status == 'submitted', Refund.updated_at <= overdue).limit(BATCH)]
+    notes = [n.id for n in Notification.select(Notification.id)
+             .where(Notification.status == 'pending', Notification.created_at <= stale,
+                    (Notification.not_before.is_null()) | (Notification.not_before <= now)).limit(BATCH)]
+    for name, ids in (('settle_group', groups), ('release_seat', seats), ('refund_order', refunds),
+                      ('check_refund', checks), ('deliver_notification', notes)):
+        for item_id in ids:
+            deps.enqueue(name, item_id)
+    return {'groups': len(groups), 'seats': len(seats), 'refunds': len(refunds),
+            'refund_checks': len(checks), 'notifications': len(notes)}
 
 
 def restore_redis(deps) -> dict:
-    """Rebuild the seat ledger and deadline index of every live group from the database
-    (start-up, `flask rebuild-redis`). Only fills in what Redis does not know."""
-    from .clock import to_ms
+    """Rebuild seat ledgers and the deadline index (deadlines, pay windows, nudges, deferred
+    notifications) from the database. Only fills in what Redis does not know; harmless to repeat."""
+    from .after_commit import AfterCommit
     from .groups import restore_group_ledger
+    from .nudges import schedule_nudges
     live = list(Group.select().where(Group.status.in_(('pending', 'forming'))))
+    after = AfterCommit()
     for group in live:
         restore_group_ledger(deps, group)
         if group.status == 'forming':
             deps.deadlines.schedule('settle', group.id, to_ms(group.deadline_at))
+            schedule_nudges(deps, group, after)
+    after.run()
     seats = list(Seat.select(Seat.id, Seat.reserved_until).where(Seat.status == 'reserved'))
     for seat in seats:
         deps.deadlines.schedule('release', seat.id, to_ms(seat.reserved_until))
-    return {'groups': len(live), 'seats': len(seats)}
+    deferred = list(Notification.select(Notification.id, Notification.not_before)
+                    .where(Notification.status == 'pending', Notification.not_before.is_null(False)))
+    for n in deferred:
+        deps.deadlines.schedule('notify', n.id, to_ms(n.not_before))
+    deps.redis.set(deps.key_prefix + ALIVE_KEY, to_ms(deps.now()))
+    return {'groups': len(live), 'seats': len(seats), 'deferred_notifications': len(deferred)}
+
+
+def redis_forgot(deps) -> bool:
+    """True when Redis lost its data since the last restore (restart without persistence, flush)."""
+    return not deps.redis.exists(deps.key_prefix + ALIVE_KEY)

@@ -4,20 +4,41 @@ import logging
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from groupbuy.clock import to_ms
-from groupbuy.sweeper import restore_redis, sweep
+from groupbuy.sweeper import redis_forgot, restore_redis, sweep
 
 log = logging.getLogger(__name__)
-KIND_TO_JOB = {'settle': 'settle_group', 'release': 'release_seat'}
+CLAIM_BATCH = 500
 
 
 def dispatch_due(deps) -> int:
-    """Claim every item due now and enqueue its job. Returns how many."""
-    due = deps.deadlines.claim_due(to_ms(deps.now()))
-    for kind, item_id in due:
-        job = KIND_TO_JOB.get(kind)
-        if job:
-            deps.enqueue(job, item_id)
-    return len(due)
+    """Claim every item due now (in batches, until none is left) and enqueue its job.
+    Restores Redis from the database first if Redis has forgotten everything."""
+    if redis_forgot(deps):
+        log.warning('Redis lost its data: rebuilt from the database: %s', restore_redis(deps))
+    total = 0
+    while True:
+        due = deps.deadlines.claim_due(to_ms(deps.now()), limit=CLAIM_BATCH)
+        jobs = [job for job in map(job_for, due) if job]
+        deps.enqueue_many(jobs)
+        total += len(due)
+        if len(due) < CLAIM_BATCH:
+            return total
+
+
+def job_for(item: tuple[str, str]):
+    """(job name, args) for a deadline-index item, or None for an unknown kind."""
+    kind, item_id = item
+    if kind == 'settle':
+        return 'settle_group', (int(item_id),)
+    if kind == 'release':
+        return 'release_seat', (int(item_id),)
+    if kind == 'notify':
+        return 'deliver_notification', (int(item_id),)
+    if kind == 'nudge':
+        group_id, _, offset = item_id.partition(':')
+        return 'send_nudge', (int(group_id), int(offset))
+    log.warning('unknown deadline item %s:%s', kind, item_id)
+    return None
 
 
 def run_scheduler(runtime) -> None:

@@ -2,7 +2,8 @@
 
 
 def register_blueprints(app) -> None:
-    from . import admin, auth_routes, campaigns, errors, groups, health, orders, pay_callbacks
+    from . import (admin, admin_money, auth_routes, campaigns, errors, groups, health, messages, orders,
+                   pay_callbacks)
     errors.init_app(app)
-    for module in (health, auth_routes, campaigns, groups, orders, pay_callbacks, admin):
+    for module in (health, auth_routes, campaigns, groups, orders, messages, pay_callbacks, admin, admin_money):
         app.register_blueprint(module.bp)

@@ -1,19 +1,13 @@
 """The operator's API: courses and campaigns. Every call needs `Bearer <ADMIN_TOKEN>`."""
-from flask import Blueprint, jsonify
+from flask import jsonify
 
 from groupbuy import catalog
 
 from . import schemas
-from .auth import admin_required
+from .auth import admin_blueprint
 from .presenters import campaign_json, course_json
 
-bp = Blueprint('admin', __name__, url_prefix='/admin/api')
-
-
-@bp.before_request
-@admin_required
-def require_admin():
-    return None
+bp = admin_blueprint('admin', __name__)
 
 
 @bp.post('/courses')

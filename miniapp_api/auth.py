@@ -2,7 +2,7 @@
 import functools
 import hmac
 
-from flask import current_app, g, request
+from flask import Blueprint, current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from groupbuy import accounts, errors
@@ -59,3 +59,10 @@ def admin_required(view):
             raise errors.Forbidden('that is not the admin token')
         return view(*args, **kwargs)
     return wrapper
+
+
+def admin_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under /admin/api whose every route needs the admin token."""
+    bp = Blueprint(name, import_name, url_prefix='/admin/api')
+    bp.before_request(admin_required(lambda: None))
+    return bp

@@ -1,6 +1,7 @@
 """How domain objects look in JSON. Public views carry no openids and no order data."""
 from groupbuy.clock import iso
 from groupbuy.groups import paid_members, seat_of
+from groupbuy.nudges import offsets_of
 from groupbuy.orders import refund_of
 
 
@@ -15,7 +16,8 @@ def campaign_json(campaign) -> dict:
             'leader_price_fen': campaign.leader_price_fen, 'starts_at': iso(campaign.starts_at),
             'ends_at': iso(campaign.ends_at), 'max_groups': campaign.max_groups,
             'per_user_limit': campaign.per_user_limit, 'new_users_only': campaign.new_users_only,
-            'auto_complete_ratio': campaign.auto_complete_ratio, 'status': campaign.status}
+            'auto_complete_ratio': campaign.auto_complete_ratio, 'status': campaign.status,
+            'nudge_offsets_s': offsets_of(campaign)}
 
 
 def user_json(user) -> dict:

@@ -54,6 +54,8 @@ class NewCampaign(Body):
     new_users_only: Annotated[bool, Field(strict=True)] = False
     auto_complete_ratio: Annotated[float, Field(gt=0, le=1)] | None = None
     status: Literal['draft', 'active'] = 'active'
+    nudge_offsets_s: Annotated[list[Annotated[int, Field(strict=True, ge=1, le=30 * 24 * 3600)]],
+                               Field(max_length=5)] = [7200, 900]
 
     @field_validator('starts_at', 'ends_at')
     @classmethod
@@ -69,3 +71,13 @@ class CampaignStatus(Body):
 
 class OpenGroup(Body):
     campaign_id: Id
+
+
+class NewBroadcast(Body):
+    segment: dict  # checked by the domain: {type: expiring_short|campaign|users, ...}
+    message: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Consents(Body):
+    template_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]],
+                            Field(min_length=1, max_length=20)]

@@ -1,8 +1,8 @@
 """Stand-ins for the domain's ports in domain-level tests (the e2e tests use the real sandbox)."""
 import itertools
 
-from groupbuy import refunds, settlement
-from groupbuy.ports import GatewayError, Prepay, RefundAccepted
+from groupbuy import broadcasts, notifications, nudges, refunds, settlement
+from groupbuy.ports import GatewayError, MessengerError, Prepay, RefundAccepted, RefundStatus
 
 
 class RecordingGateway:
@@ -12,6 +12,7 @@ class RecordingGateway:
         self.prepays, self.refunds, self.closed = [], [], []
         self.fail_prepay = False
         self.fail_refunds = 0
+        self.refund_status = 'PROCESSING'
         self._ids = itertools.count(1)
 
     def create_prepay(self, *, out_trade_no, amount_fen, description, openid, expires_at, client_ip):
@@ -32,6 +33,38 @@ class RecordingGateway:
                              'refund_fen': refund_fen})
         return RefundAccepted(refund_id=f'rf_{out_refund_no}')
 
+    def query_refund(self, out_refund_no):
+        return RefundStatus(self.refund_status, f'rf_{out_refund_no}')
+
+
+class RecordingMessenger:
+    """A Messenger that keeps what it sent per channel; `refuse`/`fail` make channels say no."""
+
+    def __init__(self):
+        self.sent = []
+        self.refuse = set()  # channels that cannot reach anyone (e.g. {'subscribe'})
+        self.fail = 0  # the next N pushes fail for a passing reason
+
+    def subscribe_template(self, kind):
+        return f'tpl-{kind}'
+
+    def _send(self, channel, to, kind, params):
+        if self.fail:
+            self.fail -= 1
+            raise MessengerError('system busy', code='-1')
+        if channel in self.refuse:
+            raise MessengerError('refused', code='43101', refused=True)
+        self.sent.append((channel, to, kind, params))
+
+    def send_subscribe(self, openid, kind, params):
+        self._send('subscribe', openid, kind, params)
+
+    def send_oa_template(self, oa_openid, kind, params):
+        self._send('oa_template', oa_openid, kind, params)
+
+    def send_sms(self, phone, kind, params):
+        self._send('sms', phone, kind, params)
+
 
 class RecordingQueue:
     """`enqueue` that records jobs; `run()` executes them like a worker would, until none are left."""
@@ -40,8 +73,13 @@ class RecordingQueue:
         'settle_group': settlement.settle_group,
         'release_seat': settlement.release_seat,
         'refund_order': refunds.refund_order,
+        'check_refund': refunds.check_refund,
         'close_payment': refunds.close_payment,
+        'deliver_notification': notifications.deliver_notification,
+        'send_nudge': nudges.send_nudge,
+        'run_broadcast': broadcasts.run_broadcast,
     }
+    RETRYABLE = (refunds.RefundFailed, notifications.DeliveryFailed)
 
     def __init__(self):
         self.pending, self.done = [], []
@@ -53,15 +91,19 @@ class RecordingQueue:
     def enqueue(self, name, *args):
         self.pending.append((name, args))
 
-    def run(self) -> list:
-        results = []
+    def run(self, only=None) -> list:
+        results, later = [], []
         while self.pending:
             name, args = self.pending.pop(0)
+            if only and name not in only:
+                later.append((name, args))
+                continue
             try:
                 results.append((name, args, self.HANDLERS[name](self.deps, *args)))
-            except refunds.RefundFailed as exc:
+            except self.RETRYABLE as exc:
                 results.append((name, args, exc))
             self.done.append((name, args))
+        self.pending = later
         return results
 
     def names(self) -> list[str]:

@@ -1,0 +1,50 @@
+"""The domain's Messenger port over wechatpy (subscribe and template messages) and the SMS port.
+Text and field mapping come from the catalogue in templates_msg/."""
+from wechatpy.exceptions import WeChatClientException
+
+import templates_msg
+from groupbuy.ports import MessengerError
+
+# WeChat errcodes meaning "this channel will not reach this user" (try the next one).
+REFUSED = {43101: 'no subscribe consent', 43004: 'not a follower', 40003: 'invalid openid',
+           43019: 'user blocked the account'}
+
+
+class WeChatMessenger:
+    def __init__(self, mini_client, oa_client, mini_app_id: str, sms_provider):
+        self.mini = mini_client
+        self.oa = oa_client
+        self.mini_app_id = mini_app_id
+        self.sms = sms_provider
+
+    def subscribe_template(self, kind: str) -> str | None:
+        return templates_msg.template_ids(kind)[0]
+
+    def send_subscribe(self, openid: str, kind: str, params: dict) -> None:
+        message = templates_msg.render(kind, params)
+        self._call(self.mini.wxa.send_subscribe_message, openid, self.subscribe_template(kind),
+                   message.subscribe_data, page=message.page)
+
+    def send_oa_template(self, oa_openid: str, kind: str, params: dict) -> None:
+        template = templates_msg.template_ids(kind)[1]
+        if not template:
+            raise MessengerError(f'no official-account template for {kind}', refused=True)
+        message = templates_msg.render(kind, params)
+        self._call(self.oa.message.send_template, oa_openid, template, message.oa_data,
+                   mini_program={'appid': self.mini_app_id, 'pagepath': message.page})
+
+    def send_sms(self, phone: str, kind: str, params: dict) -> None:
+        try:
+            self.sms.send(phone, templates_msg.render(kind, params).sms)
+        except Exception as exc:  # noqa: BLE001 — any provider failure is a passing one
+            raise MessengerError(f'SMS failed: {exc}', code='sms') from exc
+
+    @staticmethod
+    def _call(fn, *args, **kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except WeChatClientException as exc:
+            raise MessengerError(REFUSED.get(exc.errcode, exc.errmsg or 'WeChat error'), code=str(exc.errcode),
+                                 refused=exc.errcode in REFUSED) from exc
+        except OSError as exc:
+            raise MessengerError(f'{type(exc).__name__}: {exc}', code='network') from exc

@@ -1,0 +1,14 @@
+"""SMS through a provider port. The default provider sends nothing: it logs the text and keeps it
+in the `sms_message` table, so a deployment without an SMS contract still works and tests can read
+what would have gone out. A real provider (Aliyun, Tencent Cloud SMS) implements `send(phone, text)`."""
+import logging
+
+from groupbuy.models import SmsMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class LoggingSmsProvider:
+    def send(self, phone: str, text: str) -> None:
+        log.info('SMS to %s: %s', phone[:3] + '****' + phone[-4:], text)
+        SmsMessage.create(phone=phone, text=text, created_at=utcnow())

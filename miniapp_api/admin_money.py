@@ -1,0 +1,54 @@
+"""Operators: refunds that need attention, and broadcasts to segments of users."""
+from flask import jsonify, request
+
+from groupbuy import broadcasts, refunds
+from groupbuy.clock import iso
+
+from . import schemas
+from .auth import admin_blueprint
+from .runtime import deps
+
+bp = admin_blueprint('admin_money', __name__)
+
+
+def refund_json(refund) -> dict:
+    return {'id': refund.id, 'order_id': refund.order_id, 'out_trade_no': refund.order.out_trade_no,
+            'out_refund_no': refund.out_refund_no, 'amount_fen': refund.amount_fen, 'reason': refund.reason,
+            'status': refund.status, 'attempts': refund.attempts, 'last_error': refund.last_error,
+            'created_at': iso(refund.created_at), 'updated_at': iso(refund.updated_at),
+            'succeeded_at': iso(refund.succeeded_at)}
+
+
+def broadcast_json(b) -> dict:
+    import json
+    return {'id': b.id, 'segment': json.loads(b.segment), 'message': b.message, 'status': b.status,
+            'total': b.total, 'sent': b.sent, 'skipped': b.skipped, 'failed': b.failed,
+            'created_at': iso(b.created_at), 'finished_at': iso(b.finished_at)}
+
+
+@bp.get('/refunds')
+def list_refunds():
+    return jsonify({'refunds': [refund_json(r) for r in refunds.list_refunds(request.args.get('status'))]})
+
+
+@bp.post('/refunds/<int:refund_id>/retry')
+def retry_refund(refund_id: int):
+    refund = refunds.retry_refund(deps(), refund_id)
+    return jsonify({'refund': refund_json(refunds.get_refund(refund.id))}), 202
+
+
+@bp.post('/broadcasts')
+def create_broadcast():
+    body = schemas.parse(schemas.NewBroadcast)
+    broadcast = broadcasts.create_broadcast(deps(), body.segment, body.message)
+    return jsonify({'broadcast': broadcast_json(broadcast)}), 202
+
+
+@bp.get('/broadcasts/<int:broadcast_id>')
+def show_broadcast(broadcast_id: int):
+    return jsonify({'broadcast': broadcast_json(broadcasts.get_broadcast(broadcast_id))})
+
+
+@bp.post('/broadcasts/<int:broadcast_id>/run')
+def rerun_broadcast(broadcast_id: int):
+    return jsonify({'broadcast': broadcast_json(broadcasts.rerun_broadcast(deps(), broadcast_id))}), 202
