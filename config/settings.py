@@ -6,10 +6,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from wechat_sandbox.credentials import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_APP_SECRET,
-                                        DEFAULT_MCH_ID)
+                                        DEFAULT_MCH_ID, DEFAULT_OA_AES_KEY, DEFAULT_OA_APP_ID,
+                                        DEFAULT_OA_APP_SECRET, DEFAULT_OA_TOKEN)
 
 WECHAT_API = 'https://api.weixin.qq.com/'
 WECHAT_PAY_API = 'https://api.mch.weixin.qq.com/'
+WECHAT_OPEN = 'https://open.weixin.qq.com/connect/'  # H5 OAuth pages
+WECHAT_MP = 'https://mp.weixin.qq.com/'  # official-account QR pictures (showqrcode)
+WECHAT_AVATAR_HOSTS = 'thirdwx.qlogo.cn,wx.qlogo.cn'
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Settings:
     refund_max_attempts: int = 5
     scheduler_poll_s: float = 0.2
     sweep_interval_s: float = 30.0
+    sweep_stale_s: int = 60  # a queued job this old without effect is enqueued again
     quiet_hours: str = '22:00-08:00'  # no pushes then (Beijing time unless QUIET_TZ); '' turns it off
     quiet_tz: str = 'Asia/Shanghai'
     broadcast_rate_per_s: float = 20.0
@@ -39,6 +44,15 @@ class Settings:
     wechat_mch_key: str = ''
     wechat_api_base_url: str = ''
     wechat_pay_base_url: str = ''
+    wechat_oa_app_id: str = DEFAULT_OA_APP_ID  # the official account (服务号): bot, H5 OAuth, JS-SDK
+    wechat_oa_app_secret: str = DEFAULT_OA_APP_SECRET
+    wechat_oa_token: str = DEFAULT_OA_TOKEN  # the bot callback's token
+    wechat_oa_aes_key: str = DEFAULT_OA_AES_KEY  # EncodingAESKey: encrypted (safe) mode
+    wechat_open_base_url: str = ''
+    wechat_mp_base_url: str = ''
+    wechat_app_username: str = ''  # the mini-program's original id (gh_...): the H5 page's open button
+    miniapp_group_page: str = 'pages/group/index'
+    poster_image_hosts: str = ''  # hosts a poster may fetch covers and avatars from
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -81,6 +95,17 @@ class Settings:
         sandbox = f'http://127.0.0.1:{self.sandbox_port}/'
         self.wechat_api_base_url = self.wechat_api_base_url or (WECHAT_API if explicit_app else sandbox)
         self.wechat_pay_base_url = self.wechat_pay_base_url or (WECHAT_PAY_API if explicit_app else sandbox)
+        self.wechat_open_base_url = self.wechat_open_base_url or (WECHAT_OPEN if explicit_app else sandbox + 'connect/')
+        self.wechat_mp_base_url = self.wechat_mp_base_url or (WECHAT_MP if explicit_app else sandbox)
+        self.poster_image_hosts = self.poster_image_hosts or (
+            WECHAT_AVATAR_HOSTS if explicit_app else f'127.0.0.1:{self.sandbox_port}')
+        if explicit_app:  # never answer real WeChat with the sandbox's public token and keys
+            for name, sandbox_value in (('wechat_oa_app_id', DEFAULT_OA_APP_ID),
+                                        ('wechat_oa_app_secret', DEFAULT_OA_APP_SECRET),
+                                        ('wechat_oa_token', DEFAULT_OA_TOKEN),
+                                        ('wechat_oa_aes_key', DEFAULT_OA_AES_KEY)):
+                if getattr(self, name) == sandbox_value:
+                    setattr(self, name, '')
         self.public_base_url = (self.public_base_url or f'http://127.0.0.1:{self.port}').rstrip('/')
 
 

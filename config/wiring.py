@@ -16,6 +16,7 @@ from .messenger import WeChatMessenger
 from .settings import Settings
 from .sms import LoggingSmsProvider
 from .wechat import WeChatPayGateway, make_client, make_pay
+from .wechat_oa import make_oa_client
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Runtime:
     wechat_client: object
     wechat_pay: object
     queues: object
+    oa_client: object = None  # the official account (bot, H5 OAuth, JS-SDK, OA template messages)
 
 
 def open_database(settings: Settings):
@@ -65,4 +67,5 @@ def bootstrap(settings: Settings) -> Runtime:
                 notify_max_attempts=settings.notify_max_attempts, quiet_hours=settings.quiet_window,
                 quiet_tz=settings.quiet_tz)
     return Runtime(settings=settings, database=database, redis=redis, deps=deps,
-                   wechat_client=client, wechat_pay=pay, queues=queues)
+                   wechat_client=client, wechat_pay=pay, queues=queues,
+                   oa_client=make_oa_client(settings, redis))

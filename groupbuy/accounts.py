@@ -42,3 +42,38 @@ def update_profile(user: User, nickname: str | None = None, avatar_url: str | No
         for k, v in changes.items():
             setattr(user, k, v)
     return user
+
+
+DEFAULT_NICKNAME = '微信用户'
+
+
+def oa_recipient(user: User) -> str | None:
+    """The official-account openid a template message can reach, or None: the user never met the
+    official account, or has unfollowed it (WeChat refuses template messages to non-followers)."""
+    return user.oa_openid if user.oa_openid and user.follows_oa else None
+
+
+def needs_profile(user: User) -> bool:
+    """True while we have no real nickname or avatar to show in a group's member row."""
+    return user.nickname == DEFAULT_NICKNAME or not user.avatar_url
+
+
+def adopt_wechat_profile(user: User, nickname: str | None, avatar_url: str | None) -> User:
+    """Take the nickname and avatar WeChat gave (H5 `snsapi_userinfo`) where we have none yet;
+    what the user set themselves is kept."""
+    changes = {}
+    if nickname and nickname.strip() and user.nickname == DEFAULT_NICKNAME:
+        changes['nickname'] = nickname.strip()[:64]
+    if avatar_url and not user.avatar_url:
+        changes['avatar_url'] = avatar_url[:512]
+    return update_profile(user, **changes) if changes else user
+
+
+def save_phone(user: User, phone: str, country_code: str | None = None) -> User:
+    """Remember the phone number WeChat vouched for (mini-program getPhoneNumber). Raises InvalidInput."""
+    phone = (phone or '').strip()
+    if not (phone.isdigit() and 5 <= len(phone) <= 20):
+        raise errors.InvalidInput('WeChat returned no usable phone number')
+    User.update(phone=phone, phone_country_code=country_code).where(User.id == user.id).execute()
+    user.phone, user.phone_country_code = phone, country_code
+    return user

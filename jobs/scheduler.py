@@ -1,4 +1,5 @@
 """The clock of the system: polls the deadline index and sweeps the database (DESIGN.md §5)."""
+import functools
 import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -49,7 +50,9 @@ def run_scheduler(runtime) -> None:
                                                 'misfire_grace_time': None})
     scheduler.add_job(_guarded(dispatch_due, deps), 'interval', seconds=settings.scheduler_poll_s,
                       id='dispatch_due')
-    scheduler.add_job(_guarded(sweep, deps), 'interval', seconds=settings.sweep_interval_s, id='sweep')
+    sweep_now = functools.partial(sweep, stale_s=settings.sweep_stale_s)
+    sweep_now.__name__ = 'sweep'
+    scheduler.add_job(_guarded(sweep_now, deps), 'interval', seconds=settings.sweep_interval_s, id='sweep')
     scheduler.start()
 
 

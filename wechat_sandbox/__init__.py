@@ -8,8 +8,9 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import control, login, messages, pay, refunds
+from . import bot_driver, control, login, messages, oa_api, oauth, pay, refunds, wxa
 from .notifier import Notifier
+from .oa_state import OaState
 from .runtime import EXTENSION, Sandbox
 from .settings import load_settings
 from .store import Store
@@ -29,8 +30,9 @@ def create_sandbox_app(config=None):
     store = Store()
     app = Flask(__name__)
     app.extensions[EXTENSION] = Sandbox(settings, store, Notifier(store, settings.notify_retry_s),
-                                        messages.MessageLog())
-    for blueprint in (login.bp, pay.bp, refunds.bp, messages.bp, control.bp):
+                                        messages.MessageLog(), OaState())
+    for blueprint in (login.bp, pay.bp, refunds.bp, messages.bp, control.bp,
+                      oauth.bp, oa_api.bp, wxa.bp, bot_driver.bp):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)

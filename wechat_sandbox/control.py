@@ -118,6 +118,19 @@ def fail_next_refunds():
     return jsonify({"count": count, "err_code": err_code})
 
 
+@bp.post("/refunds/hold-next")
+def hold_next_refunds():
+    """The next `count` refund calls are carried out but answered only after `seconds`."""
+    body = _json_body()
+    count, seconds = body.get("count"), body.get("seconds", 5)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ControlError(400, "invalid_field", "'count' must be a non-negative integer")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 120:
+        raise ControlError(400, "invalid_field", "'seconds' must be a number from 0 to 120")
+    current().store.set_refund_holds(count, float(seconds))
+    return jsonify({"count": count, "seconds": seconds})
+
+
 @bp.get("/orders/<out_trade_no>")
 def get_order(out_trade_no):
     store = current().store

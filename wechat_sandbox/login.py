@@ -43,20 +43,27 @@ def wx_error(errcode, errmsg):
     return jsonify({"errcode": errcode, "errmsg": f"{errmsg} rid: {secrets.token_hex(6)}"})
 
 
-def _app_error(args, expected_grant):
+def known_apps():
+    """appid -> secret of every app the sandbox plays: the mini-program and the official account."""
     settings = current().settings
+    return {settings.app_id: settings.app_secret, settings.oa_app_id: settings.oa_app_secret}
+
+
+def _app_error(args, expected_grant, apps=None):
+    settings = current().settings
+    apps = apps or {settings.app_id: settings.app_secret}
     if args.get("grant_type") != expected_grant:
         return wx_error(40002, "invalid grant_type")
-    if args.get("appid") != settings.app_id:
+    if args.get("appid") not in apps:
         return wx_error(40013, "invalid appid")
-    if args.get("secret") != settings.app_secret:
+    if args.get("secret") != apps[args.get("appid")]:
         return wx_error(40125, "invalid appsecret")
     return None
 
 
 @bp.get("/cgi-bin/token")
 def token():
-    error = _app_error(request.args, "client_credential")
+    error = _app_error(request.args, "client_credential", known_apps())
     if error:
         return error
     return jsonify({"access_token": secrets.token_urlsafe(96), "expires_in": TOKEN_TTL_S})

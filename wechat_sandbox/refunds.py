@@ -4,6 +4,8 @@ Refunds are where money can leave twice, so the sandbox enforces what WeChat doe
 one refund per out_refund_no however often it is sent, never more than was paid,
 and the result arrives later (PROCESSING, then SUCCESS plus an encrypted notification).
 """
+import time
+
 from flask import Blueprint
 
 from . import ids, payloads
@@ -68,6 +70,9 @@ def refund(data):
         order["status"] = "REFUND"
     sandbox.notifier.later(sandbox.settings.refund_delay_s,
                            lambda: complete_refund(sandbox, record["out_refund_no"]))
+    hold = sandbox.store.take_refund_hold()
+    if hold:  # accepted and recorded, but the answer is slow: the caller may die before it hears
+        time.sleep(hold)
     return _reply(record)
 
 

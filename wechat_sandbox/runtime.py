@@ -20,6 +20,7 @@ class Sandbox:
     store: Store
     notifier: Notifier
     messages: object = None  # messages.MessageLog
+    oa: object = None  # oa_state.OaState: OAuth, QR codes, media, followers
 
 
 def current():

@@ -6,7 +6,8 @@ and `SANDBOX_REFUND_DELAY_S=0.1 python -m wechat_sandbox` mean the same thing.
 import os
 from dataclasses import dataclass
 
-from .credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_MCH_ID
+from .credentials import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_MCH_ID,
+                          DEFAULT_OA_AES_KEY, DEFAULT_OA_APP_ID, DEFAULT_OA_APP_SECRET, DEFAULT_OA_TOKEN)
 
 # WeChat's own schedule: about 24 h of retries for an unanswered notification.
 DEFAULT_NOTIFY_RETRY_S = "15,15,30,180,600,1200,1800,1800,1800,3600,10800,10800,10800,21600,21600"
@@ -18,6 +19,12 @@ DEFAULTS = {
     "WECHAT_API_KEY": DEFAULT_API_KEY,
     "SANDBOX_NOTIFY_RETRY_S": DEFAULT_NOTIFY_RETRY_S,
     "SANDBOX_REFUND_DELAY_S": "1",
+    "WECHAT_OA_APP_ID": DEFAULT_OA_APP_ID,
+    "WECHAT_OA_APP_SECRET": DEFAULT_OA_APP_SECRET,
+    "WECHAT_OA_TOKEN": DEFAULT_OA_TOKEN,
+    "WECHAT_OA_AES_KEY": DEFAULT_OA_AES_KEY,
+    # Where /sandbox/bot/send delivers by default: the app started beside us (same PORT as `flask up`).
+    "SANDBOX_BOT_CALLBACK_URL": "",
 }
 
 
@@ -29,6 +36,11 @@ class Settings:
     api_key: str
     notify_retry_s: tuple  # seconds to wait before each retry of a notification
     refund_delay_s: float
+    oa_app_id: str = DEFAULT_OA_APP_ID
+    oa_app_secret: str = DEFAULT_OA_APP_SECRET
+    oa_token: str = DEFAULT_OA_TOKEN
+    oa_aes_key: str = DEFAULT_OA_AES_KEY
+    bot_callback_url: str = ""
 
 
 def _seconds(value, name):
@@ -59,4 +71,10 @@ def load_settings(overrides=None):
         api_key=str(raw["WECHAT_API_KEY"]),
         notify_retry_s=_retry_list(raw["SANDBOX_NOTIFY_RETRY_S"]),
         refund_delay_s=_seconds(raw["SANDBOX_REFUND_DELAY_S"], "SANDBOX_REFUND_DELAY_S"),
+        oa_app_id=str(raw["WECHAT_OA_APP_ID"]),
+        oa_app_secret=str(raw["WECHAT_OA_APP_SECRET"]),
+        oa_token=str(raw["WECHAT_OA_TOKEN"]),
+        oa_aes_key=str(raw["WECHAT_OA_AES_KEY"]),
+        bot_callback_url=str(raw["SANDBOX_BOT_CALLBACK_URL"]
+                             or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/wechat/callback"),
     )

@@ -27,6 +27,7 @@ class Store:
             self.refunds = {}         # out_refund_no -> refund dict
             self.deliveries = []      # notification delivery log, oldest first
             self.refund_failures = {"count": 0, "err_code": "SYSTEMERROR"}
+            self.refund_holds = {"count": 0, "seconds": 0.0}
 
     # orders
     def add_order(self, order):
@@ -72,6 +73,19 @@ class Store:
     def set_refund_failures(self, count, err_code):
         with self.lock:
             self.refund_failures = {"count": count, "err_code": err_code}
+
+    def set_refund_holds(self, count, seconds):
+        with self.lock:
+            self.refund_holds = {"count": count, "seconds": seconds}
+
+    def take_refund_hold(self):
+        """Seconds to hold this refund's answer back (and count one down), or 0."""
+        with self.lock:
+            holds = self.refund_holds
+            if holds["count"] <= 0:
+                return 0
+            holds["count"] -= 1
+            return holds["seconds"]
 
     def take_refund_failure(self):
         """The err_code to fail this refund call with, or None (and count one down)."""

