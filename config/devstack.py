@@ -34,9 +34,13 @@ def commands(settings) -> dict[str, list[str]]:
         'web': [py, '-m', 'gunicorn', '--bind', f'{host}:{settings.port}', '--workers',
                 os.environ.get('WEB_WORKERS', '2'), '--threads', os.environ.get('WEB_THREADS', '16'),
                 '--worker-class', 'gthread', '--timeout', '60', '--access-logfile', '-', 'wsgi:create_app()'],
-        'worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'settlement,refunds,notifications'],
+        # a worker only for deadlines, so a slow WeChat call never delays a settlement; the general
+        # worker takes settlements too when a burst comes
+        'settlement-worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'settlement'],
+        'worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'settlement,refunds,notifications',
+                   '--nice', '5'],
         # broadcasts are long and paced: their own worker, so they never hold up a deadline
-        'broadcast-worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'broadcast'],
+        'broadcast-worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'broadcast', '--nice', '10'],
         'scheduler': [py, '-m', 'flask', '--app', 'wsgi', 'scheduler'],
     }
 

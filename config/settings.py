@@ -29,7 +29,7 @@ class Settings:
     public_base_url: str = ''
     pay_window_s: int = 300
     refund_max_attempts: int = 5
-    scheduler_poll_s: float = 0.2
+    scheduler_poll_s: float = 0.1
     sweep_interval_s: float = 30.0
     sweep_stale_s: int = 60  # a queued job this old without effect is enqueued again
     quiet_hours: str = '22:00-08:00'  # no pushes then (Beijing time unless QUIET_TZ); '' turns it off

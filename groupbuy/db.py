@@ -15,8 +15,9 @@ def transaction():
     return db.atomic(lock_type='IMMEDIATE')
 
 
-def locked(query):
-    """The query with a row lock where the database has one (SQLite's lock is the transaction)."""
+def locked(query, of=None):
+    """The query with a row lock where the database has one (SQLite's lock is the transaction).
+    With joins, `of` names the one table whose rows are locked (not the campaign every group shares)."""
     if isinstance(db.obj, PostgresqlDatabase):
-        return query.for_update()
+        return query.for_update(of=of) if of is not None else query.for_update()
     return query

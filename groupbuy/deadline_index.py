@@ -21,6 +21,12 @@ class DeadlineIndex:
         """Remember that `kind` work on `item_id` is due at `due_ms` (a later call moves it)."""
         self.redis.zadd(self.key, {f'{kind}:{item_id}': due_ms})
 
+    def schedule_many(self, due: dict[str, int], chunk: int = 5000) -> None:
+        """{'kind:id': due_ms} in a few round trips (start-up restore of a busy system)."""
+        items = list(due.items())
+        for i in range(0, len(items), chunk):
+            self.redis.zadd(self.key, dict(items[i:i + chunk]))
+
     def cancel(self, kind: str, item_id) -> None:
         self.redis.zrem(self.key, f'{kind}:{item_id}')
 

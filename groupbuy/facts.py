@@ -29,8 +29,9 @@ def time_left(seconds: float) -> str:
     return f'{max(minutes, 1)}分钟'
 
 
-def group_facts(group: Group, now: dt.datetime) -> dict:
-    paid = Seat.select().where(Seat.group == group.id, Seat.status == 'paid').count()
+def group_facts(group: Group, now: dt.datetime, paid: int | None = None) -> dict:
+    if paid is None:
+        paid = Seat.select().where(Seat.group == group.id, Seat.status == 'paid').count()
     return {'course': group.campaign.course.title, 'seats_left': max(group.size - paid, 0),
             'deadline': beijing_time(group.deadline_at), 'share_code': group.share_code,
             'group_id': group.id, 'price': yuan(group.campaign.group_price_fen),

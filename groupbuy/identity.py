@@ -39,16 +39,18 @@ def sign_in_official_account(deps, oa_openid: str, unionid: str | None = None, r
 
 def set_following(deps, oa_openid: str, following: bool, referrer_id: int | None = None) -> User | None:
     """Follow (creates the user if new) or unfollow (None if we never knew them) the official account.
-    Template messages reach followers only, so `accounts.oa_recipient` reads this."""
+    Anyone who messages the account follows it, so the bot calls this for every message too.
+    Template messages reach followers only: `accounts.oa_recipient` reads this."""
     if following:
         user = sign_in_official_account(deps, oa_openid, referrer_id=referrer_id, channel='oa_follow').user
     else:
         user = User.get_or_none(User.oa_openid == oa_openid)
         if user is None:
             return None
-    User.update(follows_oa=following).where(User.id == user.id).execute()
+    changed = User.update(follows_oa=following).where(User.id == user.id, User.follows_oa != following).execute()
     user.follows_oa = following
-    record_event('oa_followed' if following else 'oa_unfollowed', user=user.id, at=deps.now())
+    if changed:
+        record_event('oa_followed' if following else 'oa_unfollowed', user=user.id, at=deps.now())
     return user
 
 

@@ -28,25 +28,25 @@ def notify(deps, kind: str, recipients: dict[int, dict], fact: str, after: After
     """Queue `kind` for each recipient (user id → facts) inside the caller's transaction.
     `fact` names what happened (e.g. 'group_succeeded:42'); with the user it is the dedupe key."""
     now = deps.now()
-    keys = []
-    for user_id, params in recipients.items():
-        key = f'{fact}:{user_id}'[:128]
-        Notification.insert(user=user_id, kind=kind, payload=json.dumps(params, ensure_ascii=False),
-                            dedupe_key=key, created_at=now, not_before=not_before).on_conflict_ignore().execute()
-        keys.append(key)
-    if keys:
-        after.add(dispatch, deps, keys)
+    rows = [{'user': user_id, 'kind': kind, 'payload': json.dumps(params, ensure_ascii=False),
+             'dedupe_key': f'{fact}:{user_id}'[:128], 'created_at': now, 'not_before': not_before}
+            for user_id, params in recipients.items()]
+    if rows:
+        Notification.insert_many(rows).on_conflict_ignore().execute()
+        after.add(dispatch, deps, [r['dedupe_key'] for r in rows])
 
 
 def dispatch(deps, dedupe_keys: list[str]) -> None:
     """Enqueue delivery of pending notifications now, or put them in the deadline index for later."""
     now = deps.now()
+    due = []
     for n in Notification.select(Notification.id, Notification.not_before).where(
             Notification.dedupe_key.in_(dedupe_keys), Notification.status == 'pending'):
         if n.not_before and n.not_before > now:
             deps.deadlines.schedule('notify', n.id, to_ms(n.not_before))
         else:
-            deps.enqueue('deliver_notification', n.id)
+            due.append(('deliver_notification', (n.id,)))
+    deps.enqueue_many(due)
 
 
 def deliver_notification(deps, notification_id: int) -> str:

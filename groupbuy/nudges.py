@@ -20,15 +20,23 @@ def offsets_of(campaign) -> list[int]:
     return sorted((v for v in values if v > 0), reverse=True)
 
 
-def schedule_nudges(deps, group: Group, after: AfterCommit) -> None:
-    """Put each of the group's nudges in the deadline index (offsets inside the group's lifetime)."""
-    now = deps.now()
+def nudges_due(group: Group, now: dt.datetime) -> dict[str, int]:
+    """{'nudge:<group>:<offset>': due_ms} for the offsets inside the group's lifetime."""
+    due = {}
     for offset in offsets_of(group.campaign):
         if offset >= group.campaign.duration_s:
             continue
-        due = max(group.deadline_at - dt.timedelta(seconds=offset), now)
-        if due < group.deadline_at:
-            after.add(deps.deadlines.schedule, 'nudge', f'{group.id}:{offset}', to_ms(due))
+        at = max(group.deadline_at - dt.timedelta(seconds=offset), now)
+        if at < group.deadline_at:
+            due[f'nudge:{group.id}:{offset}'] = to_ms(at)
+    return due
+
+
+def schedule_nudges(deps, group: Group, after: AfterCommit) -> None:
+    """Put each of the group's nudges in the deadline index, once the transaction has committed."""
+    due = nudges_due(group, deps.now())
+    if due:
+        after.add(deps.deadlines.schedule_many, due)
 
 
 def send_nudge(deps, group_id: int, offset: int) -> int:

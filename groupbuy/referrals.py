@@ -10,6 +10,7 @@ import re
 
 from .events import record_event
 from .models import User
+from .once import first_time
 
 _REF = re.compile(r'^([0-9a-z]{1,13})([0-9a-f]{8})$')
 
@@ -35,14 +36,13 @@ def existing_referrer(secret: str, ref: str | None, newcomer_id: int | None = No
     return user_id
 
 
-def record_share_click(deps, group, viewer_id: int | None, referrer: int | None, channel: str,
-                       visit_key: str) -> bool:
+def record_share_click(deps, group_id: int, campaign_id: int, viewer_id: int | None, referrer: int | None,
+                       channel: str, visit_key: str) -> bool:
     """Count one arrival through a share (H5 link, card, poster, official-account QR). A reload or a
     second tap by the same visitor (`visit_key`) within 30 minutes is the same click. True if counted."""
-    from .once import first_time
-    if not first_time(deps, 'click', f'{group.id}:{referrer}:{visit_key}', 1800):
+    if not first_time(deps, 'click', f'{group_id}:{referrer}:{visit_key}', 1800):
         return False
-    record_event('share_clicked', user=viewer_id, group=group.id, campaign=group.campaign_id, at=deps.now(),
+    record_event('share_clicked', user=viewer_id, group=group_id, campaign=campaign_id, at=deps.now(),
                  referred_by=referrer, channel=channel)
     return True
 

@@ -114,6 +114,17 @@ class SeatLedger:
         return bool(self.redis.register_script(MOVE)(keys=self._keys(group_id)[1:],
                                                       args=[from_user_id, to_user_id]))
 
+    def restore_many(self, groups: list[tuple[int, int, str, int, list[LedgerSeat]]], chunk: int = 500) -> None:
+        """`restore` for many groups, pipelined: (group_id, size, state, deadline_ms, seats)."""
+        for i in range(0, len(groups), chunk):
+            with self.redis.pipeline(transaction=False) as pipe:
+                for group_id, size, state, deadline_ms, seats in groups[i:i + chunk]:
+                    args: list = [size, state, deadline_ms]
+                    for s in seats:
+                        args += [s.user_id, 'p' if s.paid else f'r:{s.until_ms}']
+                    self._restore(keys=self._keys(group_id), args=args, client=pipe)
+                pipe.execute()
+
     def forget(self, group_id: int) -> None:
         self.redis.delete(*self._keys(group_id))
 

@@ -90,6 +90,14 @@ def time_left_text(seconds: int) -> str:
     return f'{minutes}分钟' if minutes else '不到1分钟'
 
 
+def deadline_text(deadline: dt.datetime | None) -> str:
+    """'截止 5月10日 20:00（北京时间）': people read deadlines in China time."""
+    if deadline is None:
+        return ''
+    t = deadline + dt.timedelta(hours=8)
+    return f'截止 {t.month}月{t.day}日 {t:%H:%M}（北京时间）'
+
+
 def miniapp_path(page: str, share_code: str, ref: str | None) -> str:
     """The mini-program page of a group, with the sharer: 'pages/group/index?code=..&from=..'."""
     return f'{page}?code={share_code}' + (f'&from={ref}' if ref else '')

@@ -8,6 +8,7 @@ from rq import Queue, Retry
 # job name -> (queue, function path). Jobs take ids, never objects (STYLE.md §5).
 JOBS = {
     'settle_group': ('settlement', 'jobs.tasks.settle_group'),
+    'settle_groups': ('settlement', 'jobs.tasks.settle_groups'),
     'release_seat': ('settlement', 'jobs.tasks.release_seat'),
     'refund_order': ('refunds', 'jobs.tasks.refund_order'),
     'check_refund': ('refunds', 'jobs.tasks.check_refund'),
@@ -15,6 +16,8 @@ JOBS = {
     'deliver_notification': ('notifications', 'jobs.tasks.deliver_notification'),
     'send_nudge': ('notifications', 'jobs.tasks.send_nudge'),
     'run_broadcast': ('broadcast', 'jobs.tasks.run_broadcast'),
+    'link_follower': ('notifications', 'jobs.bot_tasks.link_follower'),  # the bot's slow work
+    'send_group_card': ('notifications', 'jobs.bot_tasks.send_group_card'),
 }
 # Workers take queues in this order: money first, then messages, then bulk sends.
 QUEUE_NAMES = ('settlement', 'refunds', 'notifications', 'broadcast')

@@ -9,6 +9,7 @@ from groupbuy.sweeper import redis_forgot, restore_redis, sweep
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 500
+SETTLE_BATCH = 20  # groups per settlement job when many fall due at once
 
 
 def dispatch_due(deps) -> int:
@@ -19,11 +20,21 @@ def dispatch_due(deps) -> int:
     total = 0
     while True:
         due = deps.deadlines.claim_due(to_ms(deps.now()), limit=CLAIM_BATCH)
-        jobs = [job for job in map(job_for, due) if job]
-        deps.enqueue_many(jobs)
+        deps.enqueue_many(batched([job for job in map(job_for, due) if job]))
         total += len(due)
         if len(due) < CLAIM_BATCH:
             return total
+
+
+def batched(jobs: list) -> list:
+    """Fold single-group settlements into `settle_groups` jobs of up to SETTLE_BATCH groups, so a busy
+    deadline second costs a few queue round trips instead of one per group."""
+    groups = [args[0] for name, args in jobs if name == 'settle_group']
+    if len(groups) < 2:
+        return jobs
+    rest = [job for job in jobs if job[0] != 'settle_group']
+    chunks = [('settle_groups', (groups[i:i + SETTLE_BATCH],)) for i in range(0, len(groups), SETTLE_BATCH)]
+    return chunks + rest
 
 
 def job_for(item: tuple[str, str]):

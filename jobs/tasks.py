@@ -10,6 +10,10 @@ def settle_group(group_id: int) -> str:
     return settlement.settle_group(current().deps, group_id)
 
 
+def settle_groups(group_ids: list[int]) -> dict:
+    return settlement.settle_groups(current().deps, group_ids)
+
+
 def release_seat(seat_id: int) -> bool:
     return settlement.release_seat(current().deps, seat_id)
 

@@ -7,3 +7,9 @@ def register_blueprints(app) -> None:
     errors.init_app(app)
     for module in (health, auth_routes, campaigns, groups, orders, messages, pay_callbacks, admin, admin_money):
         app.register_blueprint(module.bp)
+    # Sharing: payloads and pictures, the H5 page /g/<code>, the operator's QR codes, the bot.
+    from bot import callback
+    from . import admin_share, h5_pages, share_routes
+    h5_pages.init_app(app)
+    for module in (share_routes, h5_pages, admin_share, callback):
+        app.register_blueprint(module.bp)

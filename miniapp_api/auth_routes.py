@@ -1,10 +1,12 @@
-"""Login with a wx.login code, and the caller's own profile."""
+"""Login with a wx.login code (one person across the mini-program and the official account, see
+groupbuy.identity), the phone number WeChat vouches for, and the caller's own profile."""
 from flask import Blueprint, g, jsonify
 
 from config.wechat import LoginFailed, code_to_session
-from groupbuy import accounts, errors
+from config.wechat_wxa import phone_number
+from groupbuy import accounts, errors, identity, referrals
 
-from . import schemas
+from . import schemas, share_schemas
 from .auth import issue_token, login_required
 from .errors import Unauthorized
 from .presenters import user_json
@@ -22,8 +24,22 @@ def wxlogin():
         raise Unauthorized(f'WeChat rejected the login code (errcode {exc.errcode})')
     except OSError:
         raise errors.PaymentUnavailable('WeChat could not be reached; try again')
-    user, created = accounts.login(session['openid'], session.get('unionid'))
-    return jsonify({'token': issue_token(user.id), 'user': user_json(user), 'created': created})
+    rt = runtime()
+    referrer = referrals.existing_referrer(rt.settings.secret_key, body.ref)
+    signed = identity.sign_in_miniapp(rt.deps, session['openid'], session.get('unionid'), referrer)
+    return jsonify({'token': issue_token(signed.user.id), 'user': user_json(signed.user),
+                    'created': signed.created})
+
+
+@bp.post('/api/auth/phone')
+@login_required
+def bind_phone():
+    body = schemas.parse(share_schemas.PhoneCode)
+    rt = runtime()
+    phone = phone_number(rt.wechat_client, rt.settings.wechat_app_id, body.code)
+    accounts.save_phone(g.user, phone['pure_phone'], phone['country_code'])
+    return jsonify({'user': user_json(g.user), 'phone': {'number': phone['pure_phone'],
+                                                         'country_code': phone['country_code']}})
 
 
 @bp.get('/api/me')

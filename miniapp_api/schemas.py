@@ -28,6 +28,7 @@ def parse(model: type[BaseModel]):
 
 class WxLogin(Body):
     code: Annotated[str, Field(min_length=1, max_length=128)]
+    ref: Annotated[str | None, Field(alias='from', max_length=40)] = None  # the sharer, from a shared page
 
 
 class ProfileUpdate(Body):

@@ -71,6 +71,7 @@ class RecordingQueue:
 
     HANDLERS = {
         'settle_group': settlement.settle_group,
+        'settle_groups': settlement.settle_groups,
         'release_seat': settlement.release_seat,
         'refund_order': refunds.refund_order,
         'check_refund': refunds.check_refund,

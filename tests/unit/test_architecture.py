@@ -4,7 +4,7 @@ from pathlib import Path
 
 DOMAIN = Path(__file__).resolve().parents[2] / 'groupbuy'
 FORBIDDEN = {'flask', 'wechatpy', 'rq', 'apscheduler', 'requests', 'miniapp_api', 'bot', 'jobs', 'config',
-             'wechat_sandbox', 'gunicorn'}
+             'wechat_sandbox', 'gunicorn', 'PIL', 'qrcode', 'posters'}
 
 
 def imported_roots(path: Path) -> set[str]:

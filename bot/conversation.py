@@ -1,0 +1,63 @@
+"""What the bot answers to each thing a follower says or does. Called once per message (retries
+are filtered by `callback`); returns the passive text reply or None (nothing to say).
+
+Slow or failure-prone work — asking WeChat for the follower's unionid, uploading a card picture,
+sending the mini-program card — is queued as RQ jobs so the reply stays within 5 seconds.
+"""
+from wechatpy import events, messages
+
+from groupbuy import errors, identity, referrals, sharing
+
+from . import texts
+
+MY_GROUPS_WORDS = ('拼团', '我的拼团')
+MENU = {'MY_GROUPS': 'my_groups', 'HELP': 'help'}
+
+
+def answer(rt, message, delivery: str) -> str | None:
+    """`delivery` names this push (MsgId, or sender+time+event): jobs use it to act once."""
+    deps = rt.deps
+    oa_openid = message.source
+    if isinstance(message, events.UnsubscribeEvent):
+        identity.set_following(deps, oa_openid, False)
+        return None  # WeChat shows nothing to someone who just left
+    if isinstance(message, (events.SubscribeScanEvent, events.SubscribeEvent)):
+        user = identity.set_following(deps, oa_openid, True)
+        deps.enqueue('link_follower', oa_openid)
+        scene = getattr(message, 'scene_id', None)
+        return texts.WELCOME + '\n' + (_group_by_qr(rt, user, scene, delivery) if scene else texts.HELP)
+    user = identity.set_following(deps, oa_openid, True)  # only followers can message the account
+    if isinstance(message, events.ScanEvent):
+        return _group_by_qr(rt, user, message.scene_id, delivery)
+    if isinstance(message, events.ClickEvent):
+        return _my_groups(rt, user) if MENU.get(message.key) == 'my_groups' else texts.HELP
+    if isinstance(message, messages.TextMessage):
+        return _my_groups(rt, user) if message.content.strip() in MY_GROUPS_WORDS else texts.HELP
+    if isinstance(message, events.BaseEvent):
+        return None  # menu links, location reports...: nothing to say
+    return texts.HELP  # pictures, voice, stickers
+
+
+def _group_by_qr(rt, user, scene: str, delivery: str) -> str:
+    """A scan of a group's QR code: a line of progress now, the group's card by job."""
+    share_code, _, ref = (scene or '').partition('.')
+    try:
+        progress = sharing.progress_of(share_code[:32])
+    except errors.NotFound:
+        return texts.GROUP_GONE
+    secret = rt.settings.secret_key
+    referrer = referrals.existing_referrer(secret, ref or None, user.id)
+    referrals.record_share_click(rt.deps, progress.group_id, progress.campaign_id, user.id, referrer,
+                                 'oa_qr', str(user.id))
+    rt.deps.enqueue('send_group_card', user.oa_openid, progress.share_code, ref if referrer else '', delivery)
+    return f'{texts.group_line(progress, rt.deps.now())}\n{texts.CARD_COMING}'
+
+
+def _my_groups(rt, user) -> str:
+    now = rt.deps.now()
+    live = sharing.live_groups_of(user.id, now)
+    if not live:
+        return texts.NO_GROUPS
+    ref = referrals.share_ref(rt.settings.secret_key, user.id)
+    base = rt.settings.public_base_url
+    return texts.my_groups([(p, f'{base}/g/{p.share_code}?from={ref}') for p in live], now)

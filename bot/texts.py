@@ -1,0 +1,23 @@
+"""What the bot says, in one place (zh-CN)."""
+from groupbuy.sharing import GroupProgress, status_line
+
+HELP = ('拼课小助手为你服务：\n'
+        '· 回复「我的拼团」查看进行中的拼团（还差几人、剩多久）\n'
+        '· 扫拼团海报上的二维码，马上收到拼团卡片\n'
+        '· 回复「帮助」再看这条说明')
+WELCOME = '欢迎关注拼课！和朋友一起拼，好课更便宜。'
+NO_GROUPS = '你还没有进行中的拼团。打开小程序开个团，或者让好友把拼团链接发给你。'
+GROUP_GONE = '这个拼团已经找不到了，看看其他拼团吧。'
+CARD_COMING = '拼团卡片马上发给你，点开即可参团。'
+
+
+def group_line(p: GroupProgress, now) -> str:
+    return f'《{p.course_title}》{status_line(p, now)}'
+
+
+def my_groups(items: list[tuple[GroupProgress, str]], now) -> str:
+    """Each live group with seats and time left and a link to its page."""
+    lines = ['你的拼团：']
+    for i, (p, link) in enumerate(items, 1):
+        lines.append(f'{i}. {group_line(p, now)}\n<a href="{link}">查看拼团</a>')
+    return '\n'.join(lines)

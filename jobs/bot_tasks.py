@@ -1,0 +1,36 @@
+"""RQ jobs of the official-account bot: the slow WeChat calls kept out of its 5-second reply.
+Each takes plain ids and strings and is harmless to run twice."""
+from config.wechat_oa import follower_unionid, send_miniprogram_card
+from groupbuy import identity, sharing
+from groupbuy.once import first_time, forget
+from posters import pictures
+
+from .runtime import current
+
+
+def link_follower(oa_openid: str) -> int:
+    """Ask WeChat who a new follower is across our apps (unionid) and make them one user with their
+    mini-program self. Returns the user id."""
+    rt = current()
+    unionid = follower_unionid(rt.oa_client, oa_openid)
+    return identity.sign_in_official_account(rt.deps, oa_openid, unionid, channel='oa_follow').user.id
+
+
+def send_group_card(oa_openid: str, share_code: str, ref: str, delivery: str) -> str:
+    """Send the group's mini-program card to a follower who scanned its QR code; once per scan
+    (`delivery`), even if the job runs again. Returns 'sent' or 'already_sent'."""
+    rt = current()
+    once_key = f'{delivery}:{share_code}'
+    if not first_time(rt.deps, 'bot-card', once_key, 24 * 3600):
+        return 'already_sent'
+    try:
+        now = rt.deps.now()
+        progress = sharing.progress_of(share_code)
+        media_id = pictures.card_thumb_media_id(rt, progress, now)
+        send_miniprogram_card(rt.oa_client, oa_openid, sharing.share_title(progress, now),
+                              rt.settings.wechat_app_id,
+                              sharing.miniapp_path(rt.settings.miniapp_group_page, share_code, ref or None), media_id)
+    except Exception:
+        forget(rt.deps, 'bot-card', once_key)  # not sent: a rerun may try again
+        raise
+    return 'sent'

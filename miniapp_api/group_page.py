@@ -1,0 +1,42 @@
+"""What the H5 group page shows, as one dict for `templates/group_page.html`.
+
+Kept apart from the routes so the page can grow (a later issue makes it live: an SSE countdown
+and avatars joining) by adding keys here and markup in the template, nothing else.
+"""
+from groupbuy import groups, referrals, sharing
+
+from .presenters import group_json
+
+
+def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, in_wechat: bool,
+                       joining: bool, page_url: str, jssdk=None) -> dict:
+    """Everything the page needs. `viewer` is the signed-in H5 user or None; a share from this page
+    carries the viewer's own ref (they are the sharer now), else the ref they came with."""
+    settings, now = rt.settings, rt.deps.now()
+    group = groups.find_group(share_code)
+    progress = sharing.progress_of(share_code)
+    ref = referrals.share_ref(settings.secret_key, viewer.id) if viewer else passed_ref
+    suffix = f'?from={ref}' if ref else ''
+    base = settings.public_base_url
+    return {
+        'group': group_json(group, now, viewer),  # members with avatars, seats, deadline, server_time
+        'progress': progress,
+        'title': sharing.share_title(progress, now),
+        'status_line': sharing.status_line(progress, now),
+        'price': sharing.yuan(progress.price_fen),
+        'list_price': sharing.yuan(progress.list_price_fen),
+        'deadline_text': sharing.deadline_text(progress.deadline_at) if progress.status == 'forming' else '',
+        'joinable': progress.joinable(now),
+        'viewer': viewer,
+        'in_wechat': in_wechat,
+        'joining': joining,
+        'code_url': f'/g/{progress.share_code}/code.png{suffix}',
+        'join_url': f'/g/{progress.share_code}?join=1' + (f'&from={passed_ref}' if passed_ref else ''),
+        'miniapp': {'username': settings.wechat_app_username,
+                    'path': sharing.miniapp_path(settings.miniapp_group_page, progress.share_code, ref)},
+        'share': {'title': sharing.share_title(progress, now), 'desc': sharing.status_line(progress, now),
+                  'link': f'{base}/g/{progress.share_code}{suffix}',
+                  'img_url': progress.cover_url or f'{base}/api/groups/{progress.share_code}/card.png'},
+        'jssdk': jssdk,
+        'page_url': page_url,
+    }

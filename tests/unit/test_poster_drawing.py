@@ -1,0 +1,45 @@
+"""The poster and the card picture: right sizes, a code that scans, and no crash without a CJK font."""
+import io
+
+import zxingcpp
+from PIL import Image
+
+from posters import fonts
+from posters.drawing import CODE_BOX, POSTER_SIZE, THUMB_SIZE, PosterContent, draw_card_thumb, draw_poster
+from wechat_sandbox.images import avatar_png, qr_png
+
+SCENE = 'AbCdEf-_1234.1a2b3c4d5e'
+
+
+def content(**changes):
+    values = dict(course_title='Python 入门 30 讲：从零开始写出你的第一个爬虫和数据分析项目', price='¥99',
+                  list_price='¥199', leader_name='alice', progress='还差2人成团，剩 3小时12分', size=3, paid=1,
+                  deadline='截止 5月10日 20:00（北京时间）', code_png=qr_png(SCENE),
+                  avatar=Image.open(io.BytesIO(avatar_png('alice'))))
+    values.update(changes)
+    return PosterContent(**values)
+
+
+def decoded(image):
+    return [r.text for r in zxingcpp.read_barcodes(image)]
+
+
+def test_the_poster_is_a_phone_sized_png_whose_code_region_scans_back_to_the_scene():
+    image = Image.open(io.BytesIO(draw_poster(content())))
+    assert (image.format, image.size) == ('PNG', POSTER_SIZE)
+    assert decoded(image.crop(CODE_BOX)) == [SCENE]
+    assert decoded(image) == [SCENE]
+
+
+def test_without_a_cjk_font_the_poster_still_renders_with_pillows_default():
+    image = Image.open(io.BytesIO(draw_poster(content(font_path=None, avatar=None))))
+    assert image.size == POSTER_SIZE and decoded(image.crop(CODE_BOX)) == [SCENE]
+
+
+def test_a_missing_font_file_falls_back_instead_of_crashing():
+    assert fonts.font(20, '/nonexistent/font.ttc') is not None
+
+
+def test_the_card_picture_is_five_by_four():
+    image = Image.open(io.BytesIO(draw_card_thumb(None, 'Python 入门', '还差2人 ¥99')))
+    assert (image.format, image.size) == ('PNG', THUMB_SIZE)
