@@ -28,12 +28,9 @@ def child_env(settings) -> dict:
 
 def commands(settings) -> dict[str, list[str]]:
     py = sys.executable
-    host = os.environ.get('HOST', '127.0.0.1')
     return {
         'sandbox': [py, '-m', 'wechat_sandbox', '--host', '127.0.0.1', '--port', str(settings.sandbox_port)],
-        'web': [py, '-m', 'gunicorn', '--bind', f'{host}:{settings.port}', '--workers',
-                os.environ.get('WEB_WORKERS', '2'), '--threads', os.environ.get('WEB_THREADS', '16'),
-                '--worker-class', 'gthread', '--timeout', '60', '--access-logfile', '-', 'wsgi:create_app()'],
+        'web': [py, '-m', 'gunicorn', '-c', 'config/gunicorn_conf.py', 'wsgi:create_app()'],
         # a worker only for deadlines, so a slow WeChat call never delays a settlement; the general
         # worker takes settlements too when a burst comes
         'settlement-worker': [py, '-m', 'flask', '--app', 'wsgi', 'worker', '--queues', 'settlement'],

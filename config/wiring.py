@@ -60,7 +60,8 @@ def bootstrap(settings: Settings) -> Runtime:
     gateway = WeChatPayGateway(pay, notify_url=f'{settings.public_base_url}/api/pay/notify',
                                refund_notify_url=f'{settings.public_base_url}/api/pay/refund-notify')
     queues = JobQueues(redis, settings.key_prefix)
-    messenger = WeChatMessenger(client, client, settings.wechat_app_id, LoggingSmsProvider())
+    oa_client = make_oa_client(settings, redis)
+    messenger = WeChatMessenger(client, oa_client, settings.wechat_app_id, LoggingSmsProvider())
     deps = Deps(redis=redis, gateway=gateway, enqueue=queues.enqueue, enqueue_batch=queues.enqueue_many,
                 key_prefix=settings.key_prefix, pay_window_s=settings.pay_window_s,
                 refund_max_attempts=settings.refund_max_attempts, messenger=messenger,
@@ -68,4 +69,4 @@ def bootstrap(settings: Settings) -> Runtime:
                 quiet_tz=settings.quiet_tz)
     return Runtime(settings=settings, database=database, redis=redis, deps=deps,
                    wechat_client=client, wechat_pay=pay, queues=queues,
-                   oa_client=make_oa_client(settings, redis))
+                   oa_client=oa_client)

@@ -10,6 +10,7 @@ from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
 from .events import record_event
+from .live_events import announce
 from .models import Campaign, Course, Enrollment, Group, Order, Seat, User
 from .ports import GatewayError
 from .seat_ledger import LedgerSeat
@@ -85,6 +86,7 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         raise
     deps.deadlines.schedule('release', seat.id, to_ms(until))
     record_event('seat_reserved', user=user, group=group, campaign=campaign, at=now)
+    announce(deps, group.id, 'seat_reserved')
     return _checkout(deps, user, group, order, seat, client_ip)
 
 
@@ -166,3 +168,8 @@ def seat_of(group: Group, user: User) -> Seat | None:
     """The user's latest seat in the group, whatever its status."""
     return (Seat.select().where(Seat.group == group.id, Seat.user == user.id)
             .order_by(Seat.id.desc()).first())
+
+
+def reserved_count(group: Group) -> int:
+    """Seats held by people paying right now ("2 人正在支付")."""
+    return Seat.select().where(Seat.group == group.id, Seat.status == 'reserved').count()

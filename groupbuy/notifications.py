@@ -89,7 +89,7 @@ def _push(deps, user: User, kind: str, params: dict) -> str:
     if messenger is None:
         return 'inbox'
     template = messenger.subscribe_template(kind)
-    if template and _take_consent(user.id, template):
+    if template and user.openid and _take_consent(user.id, template):
         try:
             messenger.send_subscribe(user.openid, kind, params)
             return 'subscribe'
@@ -97,7 +97,7 @@ def _push(deps, user: User, kind: str, params: dict) -> str:
             _give_back_consent(user.id, template)
             if not exc.refused:
                 raise
-    oa_openid = getattr(user, 'oa_openid', None) if getattr(user, 'follows_oa', True) else None
+    oa_openid = user.oa_openid if user.follows_oa else None
     if oa_openid:
         try:
             messenger.send_oa_template(oa_openid, kind, params)
@@ -105,9 +105,8 @@ def _push(deps, user: User, kind: str, params: dict) -> str:
         except MessengerError as exc:
             if not exc.refused:
                 raise
-    phone = getattr(user, 'phone', None)
-    if phone:
-        messenger.send_sms(phone, kind, params)
+    if user.phone:
+        messenger.send_sms(user.phone, kind, params)
         return 'sms'
     return 'inbox'
 

@@ -8,6 +8,7 @@ import datetime as dt
 from .after_commit import AfterCommit
 from .events import record_event
 from .facts import group_facts, yuan
+from .live_events import announce
 from .models import Enrollment, Group, Order, Refund, Seat
 from .notifications import notify
 
@@ -74,6 +75,7 @@ def succeed_group(deps, group: Group, now: dt.datetime, after: AfterCommit, *, v
     record_event('group_succeeded', group=group.id, campaign=group.campaign_id, at=now,
                  paid=len(orders), size=group.size, virtual=virtual)
     _close_in_redis(deps, group, after)
+    after.add(announce, deps, group.id, 'group_succeeded')
     return True
 
 
@@ -100,6 +102,8 @@ def fail_group(deps, group: Group, now: dt.datetime, after: AfterCommit, seats=N
     record_event('group_failed', group=group.id, campaign=group.campaign_id, at=now,
                  paid=len(orders), size=group.size)
     _close_in_redis(deps, group, after)
+    after.add(announce, deps, group.id, 'group_failed',
+              refund={'amount_fen': [o.amount_fen for o in orders], 'timing': '原路退回，1–3 个工作日到账'})
     return True
 
 

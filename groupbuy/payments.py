@@ -8,6 +8,7 @@ from .clock import to_ms
 from .db import locked, transaction
 from .events import record_event
 from .facts import group_facts
+from .live_events import announce, member
 from .models import Group, Order, Seat, User
 from .notifications import notify
 from .nudges import schedule_nudges
@@ -85,6 +86,9 @@ def _seat_paid(deps, seat, group, order, now, after) -> str:
         outcome = 'group_formed'
     else:
         outcome = 'seated'
+    joined = member(User.get_by_id(seat.user_id), seat.role)
+    after.add(announce, deps, group.id, 'group_formed' if seat.role == 'leader' else 'member_joined',
+              member=joined)
     if outcomes.paid_seat_count(group.id) >= group.size:
         outcomes.succeed_group(deps, group, now, after)
         return 'group_succeeded'
@@ -93,7 +97,7 @@ def _seat_paid(deps, seat, group, order, now, after) -> str:
         notify(deps, 'group_opened', {seat.user_id: facts}, f'group_opened:{group.id}', after)
         schedule_nudges(deps, group, after)
     else:
-        joiner = User.get_by_id(seat.user_id).nickname
+        joiner = joined['nickname']
         others = [s.user_id for s in Seat.select(Seat.user).where(
             Seat.group == group.id, Seat.status == 'paid', Seat.user != seat.user_id)]
         notify(deps, 'member_joined', {u: dict(facts, joiner=joiner) for u in others},

@@ -4,6 +4,7 @@ from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
 from .events import record_event
+from .live_events import announce
 from .models import Campaign, Course, Group, Order, Seat
 
 
@@ -68,8 +69,10 @@ def release_seat(deps, seat_id: int, force: bool = False) -> bool:
                 Group.update(status='cancelled', closed_at=now).where(
                     Group.id == group.id, Group.status == 'pending').execute()
                 after.add(deps.ledger.forget, group.id)
+                after.add(announce, deps, group.id, 'group_cancelled')
                 record_event('group_cancelled', group=group.id, campaign=group.campaign_id, at=now)
             else:
+                after.add(announce, deps, group.id, 'seat_released')
                 record_event('seat_released', user=seat.user_id, group=group.id,
                              campaign=group.campaign_id, at=now)
     after.run()

@@ -2,10 +2,11 @@
 
 
 def register_blueprints(app) -> None:
-    from . import (admin, admin_money, auth_routes, campaigns, errors, groups, health, messages, orders,
-                   pay_callbacks)
+    from . import (admin, admin_money, auth_routes, campaigns, errors, groups, health, live_stream, messages,
+                   orders, pay_callbacks)
     errors.init_app(app)
-    for module in (health, auth_routes, campaigns, groups, orders, messages, pay_callbacks, admin, admin_money):
+    for module in (health, auth_routes, campaigns, groups, live_stream, orders, messages, pay_callbacks, admin,
+                   admin_money):
         app.register_blueprint(module.bp)
     # Sharing: payloads and pictures, the H5 page /g/<code>, the operator's QR codes, the bot.
     from bot import callback

@@ -1,6 +1,6 @@
 """How domain objects look in JSON. Public views carry no openids and no order data."""
 from groupbuy.clock import iso
-from groupbuy.groups import paid_members, seat_of
+from groupbuy.groups import paid_members, reserved_count, seat_of
 from groupbuy.nudges import offsets_of
 from groupbuy.orders import refund_of
 
@@ -30,7 +30,8 @@ def group_json(group, now, viewer=None) -> dict:
     paid = paid_members(group)
     body = {
         'share_code': group.share_code, 'status': group.status, 'size': group.size,
-        'paid_count': len(paid), 'seats_left': max(group.size - len(paid), 0),
+        'paid_count': len(paid), 'reserved_count': reserved_count(group),
+        'seats_left': max(group.size - len(paid), 0),
         'members': [{'nickname': s.user.nickname, 'avatar_url': s.user.avatar_url, 'role': s.role}
                     for s in paid],
         'opened_at': iso(group.opened_at), 'deadline_at': iso(group.deadline_at),

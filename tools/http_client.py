@@ -73,3 +73,42 @@ def wait_until(predicate, timeout: float = 15, interval: float = 0.1, what: str 
             return value
         time.sleep(interval)
     raise AssertionError(f'timed out after {timeout}s waiting for {what}')
+
+
+class EventStream:
+    """A minimal Server-Sent Events reader over requests (what EventSource does in a browser)."""
+
+    def __init__(self, url: str, last_event_id=None, timeout: float = 30):
+        headers = {'Accept': 'text/event-stream'}
+        if last_event_id is not None:
+            headers['Last-Event-ID'] = str(last_event_id)
+        self.response = requests.get(url, headers=headers, stream=True, timeout=timeout)
+        self.response.raise_for_status()
+        self._lines = self.response.iter_lines(decode_unicode=True)
+
+    def next(self) -> dict:
+        """The next event as {'id', 'event', 'data'} (data parsed from JSON)."""
+        import json
+        event = {'id': None, 'event': 'message', 'data': ''}
+        for line in self._lines:
+            if line == '':
+                if event['data']:
+                    event['data'] = json.loads(event['data'])
+                    return event
+                continue
+            field, _, value = line.partition(':')
+            value = value[1:] if value.startswith(' ') else value
+            if field == 'data':
+                event['data'] += value
+            elif field in ('id', 'event'):
+                event[field] = value
+        raise EOFError('stream closed')
+
+    def next_of(self, *kinds: str) -> dict:
+        while True:
+            event = self.next()
+            if event['event'] in kinds:
+                return event
+
+    def close(self) -> None:
+        self.response.close()

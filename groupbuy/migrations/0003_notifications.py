@@ -1,7 +1,7 @@
 """Notifications that reach people: consents, the inbox, quiet hours, broadcasts, nudge offsets, SMS log."""
 import datetime as dt
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
+from peewee import SQL, CharField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField
 from playhouse.migrate import migrate
 
 
@@ -51,7 +51,11 @@ class SmsMessage(Model):
 
 def up(database, migrator):
     migrate(
-        migrator.add_column('campaign', 'nudge_offsets', CharField(max_length=64, default='7200,900')),
+        # NOT NULL with a database default in one ALTER: peewee's other path rebuilds the table on
+        # SQLite, which (with foreign keys on) would null every event.campaign_id.
+        migrator.add_column('campaign', 'nudge_offsets',
+                            CharField(max_length=64, default='7200,900', constraints=[SQL("DEFAULT '7200,900'")]),
+                            allow_not_null=True),
         migrator.add_column('notification', 'not_before', DateTimeField(null=True)),
         migrator.add_column('notification', 'read_at', DateTimeField(null=True)),
         migrator.add_column('notification', 'last_error', TextField(null=True)),

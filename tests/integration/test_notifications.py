@@ -119,3 +119,18 @@ def test_quiet_hours_defer_a_push_unless_the_deadline_falls_inside_them(deps, lo
     assert (wake is not None) == deferred
     if deferred:
         assert (wake + dt.timedelta(hours=8)).time() == dt.time(8, 0)
+
+
+def test_followers_get_a_template_message_and_people_with_a_phone_an_sms(deps, messenger):
+    from groupbuy.models import User
+    c = campaign(group_size=3)
+    follower, texter, unfollowed = user(), user(), user()
+    User.update(oa_openid='oa-follower', follows_oa=True).where(User.id == follower.id).execute()
+    User.update(oa_openid='oa-gone', follows_oa=False, phone='13800000000').where(User.id == texter.id).execute()
+    for leader in (follower, texter, unfollowed):
+        pay(deps, groups.open_group(deps, leader, campaign(group_size=3).id if leader != follower else c.id,
+                                    '127.0.0.1').order)
+    deps.jobs.run()
+    channels = {n.user_id: n.channel for n in Notification.select().where(Notification.kind == 'group_opened')}
+    assert channels == {follower.id: 'oa_template', texter.id: 'sms', unfollowed.id: 'inbox'}
+    assert ('oa_template', 'oa-follower') in [(ch, to) for ch, to, _, _ in messenger.sent]

@@ -1,0 +1,24 @@
+"""gunicorn settings for the web process (`gunicorn -c config/gunicorn_conf.py 'wsgi:create_app()'`).
+
+gevent workers: a live group page holds an event stream open for as long as it is looked at, so a
+process must hold thousands of idle connections; green threads cost a few KB each, where OS
+threads would cost a thread per viewer and starve API calls. Database and Redis drivers yield
+while they wait (psycopg2 through psycogreen; redis-py and requests are pure Python sockets).
+"""
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get('WEB_WORKERS', '2'))
+worker_class = os.environ.get('WEB_WORKER_CLASS', 'gevent')
+worker_connections = int(os.environ.get('WEB_CONNECTIONS', '10000'))
+threads = int(os.environ.get('WEB_THREADS', '16'))  # only for WEB_WORKER_CLASS=gthread
+timeout = 60
+graceful_timeout = 5  # open event streams never end on their own
+accesslog = os.environ.get('WEB_ACCESS_LOG', '-')
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_fork(server, worker):
+    if worker_class == 'gevent':
+        from psycogreen.gevent import patch_psycopg
+        patch_psycopg()

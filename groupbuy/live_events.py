@@ -1,0 +1,78 @@
+"""Live group events for every member's screen (DESIGN.md §8): each transition publishes a small
+public JSON event on the group's Redis channel, numbered per group and kept in a short history,
+so any web process can stream it and a client that reconnects gets what it missed.
+
+Public data only: nicknames, avatars, roles, counts and times — never openids or order data.
+"""
+import json
+
+from .clock import iso
+from .models import Group, Seat, User
+
+HISTORY = 200  # events kept per group for Last-Event-ID catch-up
+HISTORY_TTL_S = 7 * 24 * 3600
+
+# Append to the history and publish in one step, so ids and order agree everywhere.
+PUBLISH = """
+local id = redis.call('INCR', KEYS[1])
+local event = string.gsub(ARGV[1], '"id":0', '"id":' .. id, 1)
+redis.call('RPUSH', KEYS[2], event)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', KEYS[3], event)
+return id
+"""
+
+
+def channel(prefix: str, share_code: str) -> str:
+    return f'{prefix}live:{share_code}'
+
+
+def _keys(prefix: str, share_code: str) -> list[str]:
+    tag = f'{prefix}{{live:{share_code}}}'
+    return [f'{tag}:seq', f'{tag}:history', channel(prefix, share_code)]
+
+
+def publish(deps, share_code: str, kind: str, body: dict) -> int:
+    """Number, remember and broadcast one event. Returns its id."""
+    event = {'id': 0, 'type': kind, 'server_time': iso(deps.now()), **body}
+    script = deps.redis.register_script(PUBLISH)
+    return int(script(keys=_keys(deps.key_prefix, share_code),
+                      args=[json.dumps(event, ensure_ascii=False, separators=(',', ':')), HISTORY, HISTORY_TTL_S]))
+
+
+def history_since(redis, prefix: str, share_code: str, last_id: int) -> list[dict] | None:
+    """Events after `last_id`, oldest first; None when the history no longer reaches back that far
+    (the client should take a fresh snapshot)."""
+    seq_key, history_key, _ = _keys(prefix, share_code)
+    events = [json.loads(raw) for raw in redis.lrange(history_key, 0, -1)]
+    if not events:
+        current = int(redis.get(seq_key) or 0)
+        return [] if last_id >= current else None
+    if events[0]['id'] > last_id + 1:
+        return None
+    return [e for e in events if e['id'] > last_id]
+
+
+def last_id(redis, prefix: str, share_code: str) -> int:
+    return int(redis.get(_keys(prefix, share_code)[0]) or 0)
+
+
+def counts(group: Group) -> dict:
+    """What every event carries so a client can redraw from any single event."""
+    paid = Seat.select().where(Seat.group == group.id, Seat.status == 'paid').count()
+    reserved = Seat.select().where(Seat.group == group.id, Seat.status == 'reserved').count()
+    return {'status': group.status, 'size': group.size, 'paid_count': paid, 'reserved_count': reserved,
+            'seats_left': max(group.size - paid, 0), 'deadline_at': iso(group.deadline_at)}
+
+
+def member(user: User, role: str) -> dict:
+    return {'nickname': user.nickname, 'avatar_url': user.avatar_url, 'role': role}
+
+
+def announce(deps, group_id: int, kind: str, **extra) -> None:
+    """Publish `kind` for a group with fresh counts (an after-commit action: it reads committed state)."""
+    group = Group.get_or_none(Group.id == group_id)
+    if group is not None:
+        publish(deps, group.share_code, kind, {**counts(group), **extra})

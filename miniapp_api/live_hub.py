@@ -1,0 +1,71 @@
+"""One Redis subscription per web process, fanned out to every open event stream in it.
+
+Thousands of viewers of one hot group cost one Redis connection per process, not one each.
+The listener is a thread (a greenlet under gunicorn's gevent workers), started on first use,
+so nothing connects at import or in a process that never streams.
+"""
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+
+log = logging.getLogger(__name__)
+
+
+class LiveHub:
+    def __init__(self, redis, prefix: str):
+        self.redis = redis
+        self.channel_prefix = f'{prefix}live:'
+        self.listeners: dict[str, set[queue.Queue]] = defaultdict(set)
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+        self._thread = None
+
+    def subscribe(self, share_code: str) -> queue.Queue:
+        """A queue that receives every event of the group from now on (raw JSON strings)."""
+        inbox: queue.Queue = queue.Queue(maxsize=1000)
+        with self.lock:
+            self.listeners[share_code].add(inbox)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._listen, name='live-hub', daemon=True)
+                self._thread.start()
+        self.ready.wait(5)
+        return inbox
+
+    def unsubscribe(self, share_code: str, inbox: queue.Queue) -> None:
+        with self.lock:
+            self.listeners[share_code].discard(inbox)
+            if not self.listeners[share_code]:
+                del self.listeners[share_code]
+
+    def listener_count(self) -> int:
+        with self.lock:
+            return sum(len(v) for v in self.listeners.values())
+
+    def _listen(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(self.channel_prefix + '*')
+                pubsub.get_message(timeout=1)  # the subscribe confirmation: we are listening
+                self.ready.set()
+                backoff = 0.5
+                for message in pubsub.listen():
+                    if message['type'] == 'pmessage':
+                        self._deliver(message['channel'].decode()[len(self.channel_prefix):], message['data'])
+            except Exception:  # noqa: BLE001 — Redis restarting: reconnect; clients catch up by Last-Event-ID
+                log.exception('live hub lost Redis; reconnecting')
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+
+    def _deliver(self, share_code: str, data: bytes) -> None:
+        with self.lock:
+            targets = list(self.listeners.get(share_code, ()))
+        text = data.decode()
+        for inbox in targets:
+            try:
+                inbox.put_nowait(text)
+            except queue.Full:
+                pass  # a stalled client; it will resync with Last-Event-ID
