@@ -102,7 +102,7 @@ class PhaseResult:
     elapsed_s: float = 0.0
     latencies_ms: list = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)     # HTTP status -> count
-    codes: Counter = field(default_factory=Counter)        # error.code of 409 answers -> count
+    codes: Counter = field(default_factory=Counter)        # error.code of non-2xx answers -> count
     failures: Counter = field(default_factory=Counter)     # transport errors by exception name
     failure_samples: dict = field(default_factory=dict)     # exception name -> one message
     exhausted_after_s: float | None = None                 # spread phase: ran out of seats
@@ -177,6 +177,7 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
             try:
                 barrier.wait(timeout=120)
             except threading.BrokenBarrierError:
+                per_thread[i] = ([], Counter(), Counter(), Counter({'client never started': 1}), {}, 0.0)
                 return
             deadline = start[0] + duration
             for _ in range(max_requests):
@@ -595,7 +596,7 @@ def render(report: Report) -> str:
         h, j, hot = rows['healthz'].rate, rows['join'].rate, rows['hot join'].rate
         out.append(f'| {clients} | {h:.0f} | {j:.0f} | {j / h if h else 0:.3f} | {hot:.0f} | '
                    f'{hot / h if h else 0:.3f} |')
-    out += ['', '409 answers by error code:']
+    out += ['', 'Join answers other than 201, by error code:']
     for clients, rows in report.levels:
         for name in ('join', 'hot join'):
             codes = rows[name].codes

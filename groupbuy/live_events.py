@@ -46,10 +46,12 @@ def history_since(redis, prefix: str, share_code: str, last_id: int) -> list[dic
     """Events after `last_id`, oldest first; None when the history no longer reaches back that far
     (the client should take a fresh snapshot)."""
     seq_key, history_key, _ = _keys(prefix, share_code)
+    current = int(redis.get(seq_key) or 0)
+    if last_id > current:
+        return None  # an id from before a Redis flush restarted the numbering: resync
     events = [json.loads(raw) for raw in redis.lrange(history_key, 0, -1)]
     if not events:
-        current = int(redis.get(seq_key) or 0)
-        return [] if last_id >= current else None
+        return [] if last_id == current else None
     if events[0]['id'] > last_id + 1:
         return None
     return [e for e in events if e['id'] > last_id]

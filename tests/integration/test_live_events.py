@@ -13,6 +13,7 @@ def test_events_are_numbered_and_a_reconnect_gets_exactly_what_it_missed(deps):
     missed = live_events.history_since(deps.redis, deps.key_prefix, 'abc', 2)
     assert [(e['id'], e['paid_count']) for e in missed] == [(3, 3), (4, 4), (5, 5)]
     assert live_events.history_since(deps.redis, deps.key_prefix, 'abc', 5) == []
+    assert live_events.history_since(deps.redis, deps.key_prefix, 'abc', 99) is None  # numbering restarted
 
 
 def test_a_client_older_than_the_history_is_told_to_take_a_snapshot(deps):
