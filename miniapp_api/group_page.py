@@ -5,6 +5,7 @@ and avatars joining) by adding keys here and markup in the template, nothing els
 """
 from groupbuy import groups, referrals, sharing
 
+from .auth import issue_token
 from .presenters import group_json
 
 
@@ -18,8 +19,14 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
     ref = referrals.share_ref(settings.secret_key, viewer.id) if viewer else passed_ref
     suffix = f'?from={ref}' if ref else ''
     base = settings.public_base_url
+    shown = group_json(group, now, viewer)  # members with avatars, seats, deadline, server_time
     return {
-        'group': group_json(group, now, viewer),  # members with avatars, seats, deadline, server_time
+        'group': shown,
+        'page_state': page_state(shown),
+        'campaign_url': f'/c/{group.campaign_id}',
+        'live': {'page': 'group', 'shareCode': group.share_code, 'apiBase': '', 'group': shown,
+                 'token': issue_token(viewer.id) if viewer else None,
+                 'sandbox': settings.wechat_pay_base_url.rstrip('/') if settings.uses_sandbox else None},
         'progress': progress,
         'title': sharing.share_title(progress, now),
         'status_line': sharing.status_line(progress, now),
@@ -40,3 +47,11 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
         'jssdk': jssdk,
         'page_url': page_url,
     }
+
+
+def page_state(group: dict) -> str:
+    """Which panel the page opens on: forming, full (every seat taken or held), or an end state."""
+    if group['status'] == 'forming' and group['paid_count'] + group.get('reserved_count', 0) >= group['size']:
+        mine = group.get('my_seat')
+        return 'forming' if mine and mine['status'] != 'released' else 'full'
+    return group['status']

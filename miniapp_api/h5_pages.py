@@ -18,7 +18,8 @@ from . import oauth_state
 from .group_page import group_page_context
 from .runtime import runtime
 
-bp = Blueprint('h5', __name__, template_folder='templates')
+bp = Blueprint('h5', __name__, template_folder='templates', static_folder='static',
+               static_url_path='/h5static')
 SESSION_USER, SESSION_NONCES = 'h5_uid', 'oauth_nonces'
 
 

@@ -19,6 +19,7 @@ from groupbuy.models import ALL_MODELS
 from tests.support.doubles import RecordingGateway, RecordingQueue
 
 RUN_ID = secrets.token_hex(4)
+pytest_plugins = ['tests.support.system']  # the running system for e2e and browser tests
 
 
 # --- no traffic outside this machine -------------------------------------------------------------

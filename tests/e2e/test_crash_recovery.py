@@ -10,7 +10,7 @@ import redis as redis_lib
 import requests
 
 from tests.conftest import delete_prefixed
-from tests.e2e.conftest import _wait_up, drop_system_db, flask_command, system_env
+from tests.support.system import _wait_up, drop_system_db, flask_command, system_env
 from tests.e2e.processes import Processes
 from tools.http_client import Api, wait_until
 

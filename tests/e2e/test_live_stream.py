@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, free_port
+from tests.support.system import ROOT, free_port
 from tools.http_client import EventStream, wait_until
 
 pytestmark = pytest.mark.e2e

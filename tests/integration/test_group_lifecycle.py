@@ -156,3 +156,22 @@ def test_redis_that_forgot_a_group_is_rebuilt_from_the_database(deps):
     groups.join_group(deps, user(), group.share_code, '127.0.0.1')
     with pytest.raises(errors.GroupFull):
         groups.join_group(deps, user(), group.share_code, '127.0.0.1')
+
+
+def test_open_groups_lists_short_groups_closest_to_filling_first(deps, clock):
+    from groupbuy.open_groups import open_groups
+    c = campaign(group_size=3, duration_s=600, per_user_limit=5)
+    late_short = open_and_form(deps, c, user())            # 2 seats left, latest deadline
+    clock.advance(-60)
+    early_short = open_and_form(deps, c, user())           # 2 seats left, earlier deadline
+    clock.advance(60)
+    nearly = open_and_form(deps, c, user())                 # 1 seat left after a join
+    pay(deps, groups.join_group(deps, user(), nearly.share_code, '127.0.0.1').order)
+    full = open_and_form(deps, c, user())
+    for _ in range(2):
+        pay(deps, groups.join_group(deps, user(), full.share_code, '127.0.0.1').order)
+    listed = open_groups(c.id, clock.now())
+    assert [g['share_code'] for g in listed] == [nearly.share_code, early_short.share_code, late_short.share_code]
+    assert listed[0]['seats_left'] == 1 and listed[0]['leader']['nickname'] == '微信用户'
+    clock.advance(601)
+    assert open_groups(c.id, clock.now()) == []

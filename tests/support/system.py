@@ -1,4 +1,4 @@
-"""The real system for e2e tests: `flask up` (sandbox, gunicorn, RQ worker, scheduler) on free
+"""The real system for e2e and browser tests: `flask up` (sandbox, gunicorn, RQ worker, scheduler) on free
 ports, sharing the session's Redis (own key prefix) and a database of its own."""
 import os
 import secrets

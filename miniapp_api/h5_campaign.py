@@ -1,0 +1,31 @@
+"""`/c/<campaign_id>`: the campaign's H5 page — open your own group, or join one still short (凑团)."""
+from flask import Blueprint, render_template
+
+from groupbuy import catalog, errors, facts
+from groupbuy.clock import iso
+from groupbuy.open_groups import open_groups
+
+from .runtime import runtime
+
+bp = Blueprint('h5_campaign', __name__, template_folder='templates')
+
+
+@bp.get('/c/<int:campaign_id>')
+def campaign_page(campaign_id: int):
+    rt = runtime()
+    now = rt.deps.now()
+    try:
+        campaign = catalog.get_campaign(campaign_id)
+    except errors.NotFound:
+        return render_template('h5_message.html', text='找不到这个拼团活动。', link=None), 404
+    listed = [dict(g, time_left=facts.time_left(g['seconds_left'])) for g in open_groups(campaign_id, now)]
+    selling = True
+    try:
+        catalog.ensure_selling(campaign, now)
+    except errors.CampaignNotActive:
+        selling = False
+    settings = rt.settings
+    live = {'page': 'campaign', 'campaignId': campaign.id, 'apiBase': '', 'token': None, 'server_time': iso(now),
+            'sandbox': settings.wechat_pay_base_url.rstrip('/') if settings.uses_sandbox else None}
+    return render_template('campaign_page.html', campaign=campaign, groups=listed, selling=selling, live=live,
+                           price=facts.yuan(campaign.group_price_fen), list_price=facts.yuan(campaign.course.price_fen))

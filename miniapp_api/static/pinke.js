@@ -1,0 +1,222 @@
+/* Pinke H5: the live group page and the campaign page. Hand-written, no build step.
+ * Reads its settings from <script id="pinke-config" type="application/json">. */
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('pinke-config').textContent);
+  var offset = 0;  // server clock minus this device's clock, in ms
+  var $ = function (id) { return document.getElementById(id); };
+
+  function syncClock(serverTime) { if (serverTime) offset = Date.parse(serverTime) - Date.now(); }
+  function now() { return Date.now() + offset; }
+  function yuan(fen) { return (fen / 100).toFixed(fen % 100 ? 2 : 0); }
+  function text(el, value) { if (el) el.textContent = value; }
+  function show(el, on) { if (el) el.hidden = !on; }
+
+  function token() { return cfg.token || localStorage.getItem('pinke_token'); }
+
+  function api(method, path, body) {
+    var headers = { 'Content-Type': 'application/json' };
+    if (token()) headers.Authorization = 'Bearer ' + token();
+    return fetch(cfg.apiBase + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || data; return data; }); });
+  }
+
+  /* Signing in: the H5 session gives a token (inside WeChat); the sandbox lets anyone pick a name. */
+  function ensureToken() {
+    if (token()) return Promise.resolve(token());
+    if (!cfg.sandbox) return Promise.reject({ code: 'unauthorized', message: '请在微信中打开，或扫码进入小程序参团' });
+    var name = ($('login-name') && $('login-name').value.trim()) || '';
+    if (!name) { show($('login'), true); $('login-name').focus(); return Promise.reject({ code: 'login_needed' }); }
+    return api('POST', '/api/auth/wxlogin', { code: 'h5-' + name }).then(function (data) {
+      localStorage.setItem('pinke_token', data.token);
+      return api('PATCH', '/api/me', { nickname: name });
+    }).then(function () { show($('login'), false); return token(); });
+  }
+
+  /* Paying: WeChat's JSAPI inside WeChat; in the sandbox, a stand-in sheet that tells the sandbox "paid". */
+  function pay(checkout) {
+    var params = checkout.pay_params;
+    if (window.WeixinJSBridge) {
+      return new Promise(function (resolve, reject) {
+        window.WeixinJSBridge.invoke('getBrandWCPayRequest', params, function (res) {
+          (res.err_msg === 'get_brand_wcpay_request:ok' ? resolve : reject)(res);
+        });
+      });
+    }
+    if (!cfg.sandbox) return Promise.reject({ message: '请在微信中完成支付' });
+    text($('pay-amount'), '¥' + yuan(checkout.order.amount_fen));
+    show($('paysheet'), true);
+    return new Promise(function (resolve, reject) {
+      $('pay-confirm').onclick = function () {
+        show($('paysheet'), false);
+        fetch(cfg.sandbox + '/sandbox/pay/confirm', {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ prepay_id: params.package.replace('prepay_id=', '') })
+        }).then(function (r) { return r.ok ? resolve() : r.json().then(reject); }, reject);
+      };
+      $('pay-cancel').onclick = function () { show($('paysheet'), false); reject({ message: '已取消支付' }); };
+    });
+  }
+
+  function flash(message) { text($('notice'), message || ''); show($('notice'), !!message); }
+
+  /* ---- the group page ------------------------------------------------------------------------ */
+  function GroupPage(group) {
+    this.group = group;
+    this.members = group.members.slice();
+    this.mine = group.my_seat || null;
+  }
+
+  GroupPage.prototype.render = function () {
+    var g = this.group, left = Math.max(g.size - this.members.length, 0);
+    text($('seats-left'), g.status === 'forming' ? (left ? '还差 ' + left + ' 人成团' : '名额已满，等待付款') : '');
+    $('progress-bar').style.width = Math.round(100 * this.members.length / g.size) + '%';
+    text($('progress-text'), this.members.length + '/' + g.size);
+    text($('paying'), g.reserved_count ? g.reserved_count + ' 人正在支付' : '');
+    var row = $('members');
+    row.innerHTML = '';
+    this.members.forEach(function (m) {
+      var cell = document.createElement('div');
+      cell.className = 'member';
+      var face = document.createElement(m.avatar_url ? 'img' : 'span');
+      if (m.avatar_url) face.src = m.avatar_url; else { face.className = 'face'; face.textContent = (m.nickname || '?').slice(0, 1); }
+      cell.appendChild(face);
+      cell.appendChild(document.createTextNode(m.nickname));
+      if (m.role === 'leader') { var r = document.createElement('span'); r.className = 'role'; r.textContent = '团长'; cell.appendChild(r); }
+      row.appendChild(cell);
+    });
+    for (var i = 0; i < left && g.status === 'forming'; i++) {
+      var empty = document.createElement('div');
+      empty.className = 'member';
+      empty.innerHTML = '<span class="seat"></span>待加入';
+      row.appendChild(empty);
+    }
+    this.renderState();
+    this.tick();
+  };
+
+  GroupPage.prototype.renderState = function () {
+    var g = this.group, state = g.status;
+    if (state === 'forming' && this.members.length >= g.size) state = 'full';
+    if (state === 'forming' && g.reserved_count && this.members.length + g.reserved_count >= g.size &&
+        !(this.mine && this.mine.status !== 'released')) state = 'full';
+    ['forming', 'succeeded', 'failed', 'full', 'cancelled', 'pending'].forEach(function (s) {
+      show($('state-' + s), s === state);
+    });
+    document.body.dataset.state = state;
+    if (state === 'succeeded' || state === 'failed' || state === 'cancelled') flash('');
+    var paid = this.mine && this.mine.status === 'paid';
+    show($('join-button'), state === 'forming' && !this.mine);
+    show($('joined'), state === 'forming' && paid);
+    show($('waiting'), state === 'forming' && this.mine && this.mine.status === 'reserved');
+    if (state === 'failed') {
+      var amount = this.myAmount || g.campaign.group_price_fen;
+      text($('refund-amount'), '¥' + yuan(amount));
+      show($('refund-line'), paid || !!this.myAmount);
+    }
+  };
+
+  GroupPage.prototype.tick = function () {
+    var g = this.group, el = $('countdown');
+    if (g.status !== 'forming' || !g.deadline_at) { text(el, ''); return; }
+    var ms = Date.parse(g.deadline_at) - now();
+    if (ms <= 0) {
+      text(el, '已截止，正在结算…');
+      if (!this.settleCheck) this.settleCheck = setTimeout(this.refresh.bind(this), 5000);
+      return;
+    }
+    var s = Math.floor(ms / 1000), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
+    var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+    text(el, '剩余 ' + (h ? h + ':' : '') + pad(m) + ':' + pad(sec));
+  };
+
+  GroupPage.prototype.apply = function (type, e) {
+    syncClock(e.server_time);
+    var g = this.group;
+    ['status', 'size', 'reserved_count', 'deadline_at'].forEach(function (k) { if (k in e) g[k] = e[k]; });
+    if (type === 'snapshot') { this.group = e; this.members = e.members.slice(); this.group.my_seat = this.mine; }
+    if (type === 'member_joined' && e.member) this.members.push(e.member);
+    if (type === 'group_formed' && e.member && !this.members.length) this.members.push(e.member);
+    if (type === 'member_joined' && this.mine && this.mine.status === 'reserved' && this.joining) {
+      this.refreshMine();
+    }
+    this.render();
+  };
+
+  GroupPage.prototype.refresh = function () {
+    var self = this;
+    api('GET', '/api/groups/' + cfg.shareCode).then(function (g) {
+      self.settleCheck = null;
+      self.mine = g.my_seat || null;
+      self.apply('snapshot', g);
+    });
+  };
+
+  GroupPage.prototype.refreshMine = function () {
+    var self = this;
+    api('GET', '/api/groups/' + cfg.shareCode).then(function (g) { self.mine = g.my_seat || null; self.render(); });
+  };
+
+  GroupPage.prototype.listen = function () {
+    var self = this, source = new EventSource(cfg.apiBase + '/api/groups/' + cfg.shareCode + '/events');
+    ['snapshot', 'member_joined', 'seat_reserved', 'seat_released', 'group_formed', 'group_succeeded',
+     'group_failed', 'group_cancelled', 'heartbeat'].forEach(function (type) {
+      source.addEventListener(type, function (msg) { self.apply(type, JSON.parse(msg.data)); });
+    });
+    this.source = source;
+  };
+
+  GroupPage.prototype.join = function () {
+    var self = this;
+    flash('');
+    ensureToken().then(function () {
+      return api('POST', '/api/groups/' + cfg.shareCode + '/join');
+    }).then(function (checkout) {
+      self.mine = checkout.group.my_seat;
+      self.myAmount = checkout.order.amount_fen;
+      self.joining = true;
+      self.render();
+      return pay(checkout);
+    }).then(function () {
+      flash('支付成功，正在确认…');
+      setTimeout(function () { self.refreshMine(); flash(''); }, 800);
+    }).catch(function (err) {
+      if (err && err.code === 'login_needed') return;
+      if (err && err.code === 'group_full') { self.group.reserved_count = self.group.size; }
+      flash((err && err.message) || '出错了，请重试');
+      self.refreshMine();
+    });
+  };
+
+  function startGroupPage() {
+    syncClock(cfg.group.server_time);
+    var page = new GroupPage(cfg.group);
+    page.render();
+    page.tick();
+    setInterval(page.tick.bind(page), 250);
+    page.listen();
+    if ($('join-button')) $('join-button').onclick = function (e) { e.preventDefault(); page.join(); };
+    if ($('login-go')) $('login-go').onclick = function (e) { e.preventDefault(); page.join(); };
+    if (token() && !cfg.token) page.refreshMine();
+    window.pinkePage = page;
+  }
+
+  /* ---- the campaign page: open a group, or join one still short ------------------------------ */
+  function startCampaignPage() {
+    syncClock(cfg.server_time);
+    var open = $('open-group');
+    if (!open) return;
+    open.onclick = function (e) {
+      e.preventDefault();
+      flash('');
+      ensureToken().then(function () {
+        return api('POST', '/api/groups', { campaign_id: cfg.campaignId });
+      }).then(function (checkout) {
+        return pay(checkout).then(function () { location.href = '/g/' + checkout.group.share_code; });
+      }).catch(function (err) { if (!err || err.code !== 'login_needed') flash((err && err.message) || '出错了'); });
+    };
+    if ($('login-go')) $('login-go').onclick = open.onclick;
+  }
+
+  if (cfg.page === 'group') startGroupPage(); else startCampaignPage();
+})();
