@@ -49,9 +49,9 @@ def test_a_reconnect_with_last_event_id_gets_the_missed_events_in_order(stack):
     first = EventStream(f'{stack.api}/api/groups/{share}/events')
     seen = first.next_of('snapshot')['id']
     first.close()
-    for name in ('a', 'b'):
+    for paid, name in ((2, 'a'), (3, 'b')):
         stack.confirm(stack.join(stack.login(code(name)), share).json())
-    wait_until(lambda: stack.group(share)['paid_count'] == 3, what='two more paid')
+        wait_until(lambda: stack.group(share)['paid_count'] == paid, what=f'{name} paid')
     again = EventStream(f'{stack.api}/api/groups/{share}/events', last_event_id=seen)
     try:
         missed = [again.next() for _ in range(4)]
