@@ -738,8 +738,8 @@ def ms(x: float) -> str:
 
 
 def render(result: dict, settings: dict) -> str:
-    out = ['## Settings', '']
-    out += [f'- {k}: {v}' for k, v in settings.items()]
+    out = ['## Settings', '', '| setting | value |', '|:--|:--|']
+    out += [f'| {k} | {v} |' for k, v in settings.items()]
     p50r, p99r = result['pubsub']
     out += ['', f'Bare Redis pub/sub round trip (publish → receive, same Redis): p50 {p50r:.3f} ms, '
                 f'p99 {p99r:.3f} ms', '',
@@ -748,6 +748,10 @@ def render(result: dict, settings: dict) -> str:
             'kernel max | web RSS before MB | after MB | KB / stream | p50 ÷ pub/sub p50 |',
             '|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
     flags = []
+    busy = result.get('load_before')
+    if busy is not None and busy > max(1.0, (os.cpu_count() or 1) / 2):
+        flags.append(f'the machine was already busy when the run started (1-min load average {busy:.2f} on '
+                     f'{os.cpu_count()} cores): other work shared the CPU, so the delays are noisy')
     for lv in result['levels']:
         got = [e['received'] for e in lv.events]
         got_text = 'all' if got and all(g == lv.connected for g in got) else '/'.join(map(str, got)) or '-'
@@ -841,6 +845,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     server = OwnServer(os.environ.get('REDIS_URL'))
     started = time.monotonic()
+    load = os.getloadavg()
     try:
         print(f'# starting flask up in {server.root} ...', flush=True)
         server.start()
@@ -860,7 +865,9 @@ def main(argv=None) -> int:
             'listeners': f'{", ".join(map(str, args.levels))}, opened {args.batch} at a time; '
                          f'{result["procs"]} listener process(es), gevent, one plain socket each',
             'joins per level': args.joins,
+            'load average before the run': '/'.join(f'{x:.2f}' for x in load) + ' (1/5/15 min)',
         }
+        result['load_before'] = load[0]
         server.stop()
         settings['server log'] = ', '.join(f'{k} {v}' for k, v in server.scan_log().items())
         print()
