@@ -59,35 +59,27 @@ def _paid_orders(seats) -> list[Order]:
 
 def succeed_group(deps, group: Group, now: dt.datetime, after: AfterCommit, *, virtual=False, seats=None) -> bool:
     """Every paid order fulfilled, every payer enrolled. False if the group was not forming."""
-    changed = (Group.update(status='succeeded', closed_at=now)
-               .where(Group.id == group.id, Group.status == 'forming').execute())
-    if not changed:
+    ended = _end(group, 'succeeded', now, seats)
+    if ended is None:
         return False
-    seats = live_seats(group.id) if seats is None else seats
-    orders = _paid_orders(seats)
+    seats, orders = ended
     if orders:
         Order.update(status='fulfilled').where(Order.id.in_([o.id for o in orders]), Order.status == 'paid').execute()
         Enrollment.insert_many([{'user': o.user_id, 'course': o.course_id, 'order': o.id, 'created_at': now}
                                 for o in orders]).on_conflict_ignore().execute()
-    release_unpaid_seats(deps, group, now, after, seats)
     facts = group_facts(group, now, paid=sum(1 for s in seats if s.status == 'paid'))
-    notify(deps, 'group_succeeded', {o.user_id: facts for o in orders}, f'group_succeeded:{group.id}', after)
-    record_event('group_succeeded', group=group.id, campaign=group.campaign_id, at=now,
-                 paid=len(orders), size=group.size, virtual=virtual)
-    _close_in_redis(deps, group, after)
-    after.add(announce, deps, group.id, 'group_succeeded')
+    _wrap_up(deps, group, 'group_succeeded', now, after, seats, {o.user_id: facts for o in orders},
+             event={'paid': len(orders), 'virtual': virtual})
     return True
 
 
 def fail_group(deps, group: Group, now: dt.datetime, after: AfterCommit, seats=None) -> bool:
     """Every paid order refunded to where it came from. False if the group was not forming.
     The hot path of a busy deadline minute: a fixed handful of queries whatever the group size."""
-    changed = (Group.update(status='failed', closed_at=now)
-               .where(Group.id == group.id, Group.status == 'forming').execute())
-    if not changed:
+    ended = _end(group, 'failed', now, seats)
+    if ended is None:
         return False
-    seats = live_seats(group.id) if seats is None else seats
-    orders = _paid_orders(seats)
+    seats, orders = ended
     if orders:
         Order.update(status='refunding').where(Order.id.in_([o.id for o in orders]),
                                                Order.status == 'paid').execute()
@@ -95,16 +87,31 @@ def fail_group(deps, group: Group, now: dt.datetime, after: AfterCommit, seats=N
                              'reason': 'group_failed', 'created_at': now, 'updated_at': now}
                             for o in orders]).on_conflict_ignore().execute()
         after.add(deps.enqueue_many, [('refund_order', (o.id,)) for o in orders])
-    release_unpaid_seats(deps, group, now, after, seats)
     facts = group_facts(group, now, paid=len(orders))
-    notify(deps, 'group_failed', {o.user_id: dict(facts, amount=yuan(o.amount_fen)) for o in orders},
-           f'group_failed:{group.id}', after)
-    record_event('group_failed', group=group.id, campaign=group.campaign_id, at=now,
-                 paid=len(orders), size=group.size)
-    _close_in_redis(deps, group, after)
-    after.add(announce, deps, group.id, 'group_failed',
-              refund={'amount_fen': [o.amount_fen for o in orders], 'timing': '原路退回，1–3 个工作日到账'})
+    _wrap_up(deps, group, 'group_failed', now, after, seats,
+             {o.user_id: dict(facts, amount=yuan(o.amount_fen)) for o in orders}, event={'paid': len(orders)},
+             live={'refund': {'amount_fen': [o.amount_fen for o in orders], 'timing': '原路退回，1–3 个工作日到账'}})
     return True
+
+
+def _end(group: Group, status: str, now: dt.datetime, seats) -> tuple[list[Seat], list[Order]] | None:
+    """Close a forming group (conditional UPDATE: once). Its live seats and paid orders, or None."""
+    changed = (Group.update(status=status, closed_at=now)
+               .where(Group.id == group.id, Group.status == 'forming').execute())
+    if not changed:
+        return None
+    seats = live_seats(group.id) if seats is None else seats
+    return seats, _paid_orders(seats)
+
+
+def _wrap_up(deps, group: Group, kind: str, now, after: AfterCommit, seats, recipients: dict, event: dict,
+             live: dict | None = None) -> None:
+    """What every end of a group does: free held seats, tell the payers, log it, clear Redis, go live."""
+    release_unpaid_seats(deps, group, now, after, seats)
+    notify(deps, kind, recipients, f'{kind}:{group.id}', after)
+    record_event(kind, group=group.id, campaign=group.campaign_id, at=now, size=group.size, **event)
+    _close_in_redis(deps, group, after)
+    after.add(announce, deps, group.id, kind, **(live or {}))
 
 
 def _close_in_redis(deps, group: Group, after: AfterCommit) -> None:
