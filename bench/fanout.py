@@ -4,7 +4,7 @@ open streams costs the web server in memory.
 
 What it measures, per level (default 1,000 and 5,000 listeners on the same group, size 100):
 
-* delay        for several joins per level (default 5, each by a new user who joins and pays through
+* delay        for several joins per level (default 10, each by a new user who joins and pays through
                the WeChat sandbox), at every listener: wall-clock time when the `member_joined` event
                came out of `recv()` minus the event's `server_time` (stamped right after the database
                commit that recorded the payment; same machine, same clock). p50 / p99 / max over all
@@ -18,7 +18,9 @@ What it measures, per level (default 1,000 and 5,000 listeners on the same group
                divided by the number of listeners: KB per open stream.
 * pub/sub      a bare Redis round trip through the same Redis the system uses (REDIS_URL; the
                embedded one is unix://<DATA_DIR>/redis.sock): publish on one connection, receive on a
-               subscribed one, p50 / p99.
+               subscribed one, p50 / p99. 2,000 before the first listener, and 200 just before each
+               measured join (listeners connected and idle); the ratio uses those of the same level,
+               so both sides of it saw the same machine.
 
 Why the ratio: the fan-out delay in milliseconds says as much about the machine (cores, CPU speed,
 the listeners sharing those cores with the server) as about the code. A bare publish → receive
@@ -29,11 +31,16 @@ that format and write each event, the event loop getting round to thousands of s
 when the fan-out path gets cheaper or dearer, and it is the figure to compare across machines.
 
 Listeners live outside the server: listener processes started by this script (gevent, one green
-thread and one plain socket per listener, HTTP/1.1 with chunked decoding), so thousands of streams
-cost little on the client side. They are opened in batches (default 200) and every one must have
-had its `snapshot` before anything is measured. Listeners are kept open from one level to the next
-(the 5,000 level adds 4,000 to the first 1,000), so memory per stream is always against the same
-baseline taken before the first listener.
+thread and one plain socket per listener, HTTP/1.1 with chunked decoding; by default one process per
+5,000 listeners, --procs to split them further), so thousands of streams cost little on the client
+side; the `kernel` columns show whether a listener process fell behind its sockets. They are opened
+in batches (default 200) and every one must have had its `snapshot` before anything is measured.
+Listeners are kept open from one level to the next (the 5,000 level adds 4,000 to the first 1,000),
+so memory per stream is always against the same baseline taken before the first listener.
+
+Also printed: per web worker, its share of the streams and the CPU it spent per join (µs per
+stream), and the same for the listener processes: on a small machine the fan-out is CPU work that
+the server and the listeners share.
 
 Usage (from the project root):
 
@@ -81,13 +88,14 @@ if str(ROOT) not in sys.path:  # run as a script: `python bench/fanout.py`
 DEFAULT_LEVELS = (1000, 5000)
 QUICK_LEVELS = (100,)
 GROUP_SIZE = 100               # the largest a campaign allows: room for every join of every level
-PER_LISTENER_PROC = 2500       # default split: one listener process per this many listeners
+PER_LISTENER_PROC = 5000       # default split: one listener process per this many listeners
 BATCH = 200                    # listeners opened at once
 SNAPSHOT_TIMEOUT_S = 60        # per batch: every listener must have its snapshot by then
 EVENT_TIMEOUT_S = 20           # per join: every listener must have the event by then
 SETTLE_S = 2.0                 # idle time before the "after" memory reading
 GAP_S = 0.5                    # between joins
-PUBSUB_SAMPLES = 2000
+PUBSUB_SAMPLES = 2000           # bare pub/sub round trips before the first listener
+PUBSUB_PER_JOIN = 200           # and just before each measured join, listeners connected and idle
 SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)   # Linux; SCM_TIMESTAMPNS has the same number
 TS_SPACE = socket.CMSG_SPACE(16)
 CLK_TCK = os.sysconf('SC_CLK_TCK')
@@ -405,6 +413,7 @@ class OwnServer:
         self.redis_url = redis_url or f'unix://{self.data_dir / "redis.sock"}'
         self.proc: subprocess.Popen | None = None
         self.family: list[int] = []
+        self.run_tag = f'pinkefanout{secrets.token_hex(4)}'   # KEY_PREFIX base on a given Redis
 
     @property
     def api(self) -> str:
@@ -420,7 +429,7 @@ class OwnServer:
         env.update(DATA_DIR=str(self.data_dir), PORT=str(self.port), SANDBOX_PORT=str(self.sandbox_port),
                    ADMIN_TOKEN=self.admin_token, SECRET_KEY=secrets.token_hex(16), PYTHONUNBUFFERED='1')
         if self.given_redis:
-            env.update(REDIS_URL=self.given_redis, KEY_PREFIX=f'pinke-fanout-{secrets.token_hex(4)}:')
+            env.update(REDIS_URL=self.given_redis, KEY_PREFIX=f'{self.run_tag}:')
         return env
 
     def start(self, timeout: float = 90) -> None:
@@ -508,37 +517,64 @@ class OwnServer:
         self.proc = None
 
     def cleanup(self, keep: bool) -> None:
+        if self.given_redis:
+            self.forget_keys()
         if not keep:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def forget_keys(self) -> None:
+        """On a given (shared) Redis: remove this run's keys, and RQ's keys and registry entries for
+        our queues and workers (their names carry the tag)."""
+        import redis
+        try:
+            client = redis.Redis.from_url(self.given_redis, socket_timeout=5)
+            tag = self.run_tag.encode()
+            for pattern in (f'{self.run_tag}*', f'rq:*{self.run_tag}*'):
+                keys = list(client.scan_iter(pattern, count=1000))
+                for i in range(0, len(keys), 500):
+                    client.delete(*keys[i:i + 500])
+            for registry in ('rq:queues', 'rq:workers'):
+                ours = [m for m in client.smembers(registry) if tag in m]
+                if ours:
+                    client.srem(registry, *ours)
+            client.close()
+        except redis.RedisError as exc:
+            print(f'# could not remove this run\'s keys from {self.given_redis}: {exc}', file=sys.stderr)
 
 
 # --- measuring ---------------------------------------------------------------------------------------
 
-def pubsub_round_trip(redis_url: str, samples: int = PUBSUB_SAMPLES) -> tuple[float, float]:
-    """p50/p99 ms of publish on one connection -> message on another, subscribed one."""
-    import redis
-    channel = f'pinke-bench-fanout-rtt:{secrets.token_hex(4)}'   # matches no live:* pattern
-    publisher = redis.Redis.from_url(redis_url)
-    subscriber = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
-    subscriber.subscribe(channel)
-    subscriber.get_message(timeout=1)                               # the confirmation
-    times = []
-    try:
-        for i in range(samples + 100):                              # the first 100 warm up
+class PubSubProbe:
+    """Bare Redis pub/sub round trips: publish on one connection, the message out of another,
+    subscribed connection; ms. A channel no live:* pattern matches, so no web process sees it."""
+
+    def __init__(self, redis_url: str):
+        import redis
+        self.channel = f'pinke-bench-fanout-rtt:{secrets.token_hex(4)}'
+        self.publisher = redis.Redis.from_url(redis_url)
+        self.subscriber = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+        self.subscriber.subscribe(self.channel)
+        self.subscriber.get_message(timeout=1)                      # the confirmation
+        self.sample(100)                                            # warm-up, thrown away
+
+    def sample(self, n: int) -> list[float]:
+        times = []
+        payload = b'x' * 300                                        # about a member_joined event
+        for _ in range(n):
             t0 = time.perf_counter()
-            publisher.publish(channel, b'x' * 200)
+            self.publisher.publish(self.channel, payload)
             message = None
             end = t0 + 2
             while message is None and time.perf_counter() < end:
-                message = subscriber.get_message(timeout=1)
+                message = self.subscriber.get_message(timeout=1)
             if message is None:
                 raise RuntimeError('a bare pub/sub message never arrived')
-            if i >= 100:
-                times.append((time.perf_counter() - t0) * 1000)
-    finally:
-        subscriber.close()
-        publisher.close()
-    return percentile(times, 50), percentile(times, 99)
+            times.append((time.perf_counter() - t0) * 1000)
+        return times
+
+    def close(self) -> None:
+        self.subscriber.close()
+        self.publisher.close()
 
 
 def join_when_open(api, token: str, share_code: str, timeout: float = 15) -> dict:
@@ -561,11 +597,12 @@ class Level:
         self.rss_before_kb = 0
         self.rss_after_kb = 0
         self.per_worker = {}           # pid -> {'streams', 'rss_kb', 'cpu'}
-        self.events = []               # [{'id', 'received', 'paid_count', 'window_s', 'cpu'}]
+        self.events = []               # [{'id', 'received', 'paid_count', 'window_s'}]
         self.delays = []               # recv ms
         self.kernel = []               # kernel ms
         self.client_cpu = 0.0
         self.open_s = 0.0
+        self.pubsub = []               # bare pub/sub round trips taken between this level's joins
         self.closed = 0                # streams the server ended
         self.errors = {}               # listener errors by exception name
 
@@ -641,8 +678,9 @@ def run(args, server: OwnServer, progress) -> dict:
     progress(f'# group {share} (size {GROUP_SIZE}) formed; {total_joins} joiners logged in; warm-up join paid')
 
     progress(f'# bare Redis pub/sub round trip ({server.redis_url}), {PUBSUB_SAMPLES} samples ...')
-    pubsub_p50, pubsub_p99 = pubsub_round_trip(server.redis_url)
-    progress(f'#   p50 {pubsub_p50:.3f} ms, p99 {pubsub_p99:.3f} ms')
+    probe = PubSubProbe(server.redis_url)
+    idle_pubsub = probe.sample(PUBSUB_SAMPLES)
+    progress(f'#   p50 {percentile(idle_pubsub, 50):.3f} ms, p99 {percentile(idle_pubsub, 99):.3f} ms')
 
     time.sleep(1)
     baseline_kb, _ = server.web_rss_kb()
@@ -670,7 +708,8 @@ def run(args, server: OwnServer, progress) -> dict:
             time.sleep(SETTLE_S)
             level.rss_after_kb, per_rss = server.web_rss_kb()
             for pid in workers:
-                level.per_worker[pid] = {'streams': socket_fds(pid) - base_sockets[pid], 'rss_kb': per_rss.get(pid, 0), 'cpu': []}
+                level.per_worker[pid] = {'streams': socket_fds(pid) - base_sockets[pid],
+                                         'rss_kb': per_rss.get(pid, 0), 'cpu': []}
             progress(f'#   idle: web RSS {level.rss_after_kb / 1024:.1f} MB, '
                      f'{level.kb_per_conn:.1f} KB per stream; streams per web worker: '
                      f'{ {pid: w["streams"] for pid, w in level.per_worker.items()} } (new socket fds)')
@@ -679,6 +718,7 @@ def run(args, server: OwnServer, progress) -> dict:
             for j in range(args.joins):
                 checkout = join_when_open(api, tokens.pop(), share)
                 time.sleep(0.2)                    # the seat_reserved event goes by first
+                level.pubsub += probe.sample(PUBSUB_PER_JOIN)   # the floor, in the same conditions
                 cpu0, w0 = cpu_snapshot(watched), time.monotonic()
                 r = api.confirm(checkout)
                 if r.status_code != 200:
@@ -723,9 +763,10 @@ def run(args, server: OwnServer, progress) -> dict:
             level.closed, level.errors = status['closed'], status['errors']
             levels.append(level)
     finally:
+        probe.close()
         for p in procs:
             p.stop()
-    return {'levels': levels, 'pubsub': (pubsub_p50, pubsub_p99), 'procs': n_procs, 'share': share,
+    return {'levels': levels, 'pubsub': idle_pubsub, 'procs': n_procs, 'share': share,
             'workers': workers}
 
 
@@ -740,13 +781,15 @@ def ms(x: float) -> str:
 def render(result: dict, settings: dict) -> str:
     out = ['## Settings', '', '| setting | value |', '|:--|:--|']
     out += [f'| {k} | {v} |' for k, v in settings.items()]
-    p50r, p99r = result['pubsub']
-    out += ['', f'Bare Redis pub/sub round trip (publish → receive, same Redis): p50 {p50r:.3f} ms, '
-                f'p99 {p99r:.3f} ms', '',
+    idle = result['pubsub']
+    out += ['', f'Bare Redis pub/sub round trip (publish → receive, same Redis), before the first listener: '
+                f'p50 {percentile(idle, 50):.3f} ms, p99 {percentile(idle, 99):.3f} ms '
+                f'({len(idle)} round trips)', '',
             '## Results', '',
             '| listeners | joins | got each event | p50 ms | p99 ms | max ms | kernel p50 | kernel p99 | '
-            'kernel max | web RSS before MB | after MB | KB / stream | p50 ÷ pub/sub p50 |',
-            '|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
+            'kernel max | web RSS before MB | after MB | KB / stream | pub/sub p50 ms | pub/sub p99 ms | '
+            'p50 ÷ pub/sub p50 |',
+            '|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
     flags = []
     busy = result.get('load_before')
     if busy is not None and busy > max(1.0, (os.cpu_count() or 1) / 2):
@@ -756,12 +799,13 @@ def render(result: dict, settings: dict) -> str:
         got = [e['received'] for e in lv.events]
         got_text = 'all' if got and all(g == lv.connected for g in got) else '/'.join(map(str, got)) or '-'
         p50 = percentile(lv.delays, 50)
+        p50r = percentile(lv.pubsub, 50)
         out.append(f'| {lv.listeners} | {len(lv.events)} | {got_text} | {ms(p50)} | '
                    f'{ms(percentile(lv.delays, 99))} | {ms(max(lv.delays, default=float("nan")))} | '
                    f'{ms(percentile(lv.kernel, 50))} | {ms(percentile(lv.kernel, 99))} | '
                    f'{ms(max(lv.kernel, default=float("nan")))} | {lv.rss_before_kb / 1024:.1f} | '
-                   f'{lv.rss_after_kb / 1024:.1f} | {lv.kb_per_conn:.1f} | '
-                   f'{p50 / p50r if p50r else float("nan"):.0f} |')
+                   f'{lv.rss_after_kb / 1024:.1f} | {lv.kb_per_conn:.1f} | {p50r:.3f} | '
+                   f'{percentile(lv.pubsub, 99):.3f} | {p50 / p50r if p50r else float("nan"):.0f} |')
         if lv.connected != lv.listeners:
             flags.append(f'{lv.listeners} listeners: only {lv.connected} connected')
         missed = [(e['id'], lv.connected - e['received']) for e in lv.events if e['received'] < lv.connected]
@@ -809,7 +853,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog='bench/fanout.py', description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--levels', type=parse_levels, help='listeners per level, increasing (default 1000,5000)')
-    p.add_argument('--joins', type=int, help='measured joins per level (default 5; --quick 3)')
+    p.add_argument('--joins', type=int, help='measured joins per level (default 10; --quick 3)')
     p.add_argument('--batch', type=int, default=BATCH, help=f'listeners opened at once (default {BATCH})')
     p.add_argument('--procs', type=int, default=0,
                    help=f'listener processes (default: one per {PER_LISTENER_PROC} listeners)')
@@ -822,7 +866,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.listener_process is not None:
         return args
     args.levels = args.levels or (QUICK_LEVELS if args.quick else DEFAULT_LEVELS)
-    args.joins = args.joins or (3 if args.quick else 5)
+    args.joins = args.joins or (3 if args.quick else 10)
     if not 1 <= args.joins <= 20:
         p.error('--joins must be between 1 and 20')
     if args.joins * len(args.levels) + 2 > GROUP_SIZE:

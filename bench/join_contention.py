@@ -40,9 +40,14 @@ The rest of the environment (WEB_WORKERS, WEB_WORKER_CLASS, WEB_THREADS, PAY_WIN
 Setup that is not timed: users log in concurrently before the first level; each level gets fresh
 campaigns (per_user_limit 100) whose groups are opened and paid by their leaders through the
 sandbox, and each group's first seat is taken, before the clock starts (which also waits out the
-instant between the leader's payment committing and the Redis seat ledger opening the group). The number of seats provisioned for the spread join phase is
-sized from the healthz rate just measured (joins are never cheaper than healthz); if the seats
-run out anyway the row is flagged and its rate is over the time until they ran out.
+instant between the leader's payment committing and the Redis seat ledger opening the group). The
+seats provisioned for the spread join phase are sized from the healthz rate just measured (joins are
+never cheaper than healthz); if they run out anyway the row is flagged and its rate is over the time
+until they ran out. Every client opens its keep-alive connection with an untimed GET /healthz before
+the clock starts, so a phase measures requests rather than a crowd of TCP connects.
+
+When it started the server itself, it also reports the CPU each part of the stack used per phase, and
+scans the server log for 5xx answers, tracebacks and "database is locked".
 
 Importable: `run_benchmark(...)` returns a `Report`; `main(argv)` is the command line.
 """
@@ -619,21 +624,22 @@ def _ms(x: float) -> str:
 def render(report: Report) -> str:
     s = report.settings
     out = ['## Settings', '']
-    for key, label in (('command', 'command'), ('date', 'date'), ('machine', 'machine'), ('python', 'python'), ('server', 'server'),
-                       ('web', 'web server'), ('db', 'database'), ('redis', 'redis'), ('pay_window', 'pay window'),
+    for key, label in (('command', 'command'), ('code', 'code'), ('date', 'date'), ('machine', 'machine'),
+                       ('python', 'python'), ('server', 'server'), ('web', 'web server'), ('db', 'database'), ('redis', 'redis'), ('pay_window', 'pay window'),
                        ('levels', 'concurrency levels (clients)'), ('duration_s', 'seconds per phase'),
                        ('spread_seats', 'join phase seats'), ('hot_group', 'hot group'), ('client', 'load generator'),
-                       ('load', 'load average 1/5/15 min before the run')):
+                       ('load', 'load average 1/5/15 min before the run'),
+                       ('others', 'CPU used by other processes')):
         if key in s:
             out.append(f'- {label}: {s[key]}')
     out += ['', '## Results', '',
             '| clients | scenario | handled | req/s | p50 ms | p99 ms | ok | 409 | errors | 5xx | ÷ healthz |',
             '|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
     flags = []
-    busy = report.settings.get('load_before')
-    if busy is not None and busy > max(1.0, (os.cpu_count() or 1) / 2):
-        flags.append(f'the machine was already busy when the run started (1-min load average {busy:.2f} on '
-                     f'{os.cpu_count()} cores): other work shared the CPU, so the figures are noisy')
+    busy = report.settings.get('others_busy')
+    if busy is not None and busy > 15:
+        flags.append(f'other processes were using {busy:.0f} % of one core when the run started: they '
+                     f'shared the {os.cpu_count()} cores with it, so the figures are noisy')
     for clients, rows in report.levels:
         base = rows['healthz'].rate
         for name, r in rows.items():
@@ -739,6 +745,41 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def other_cpu(server: OwnServer | None, seconds: float = 1.0) -> float | None:
+    """% of one core that processes other than this benchmark and its server used just now."""
+    if psutil is None:
+        return None
+    ours = ([server.processes] if server else []) + [lambda: [psutil.Process()]]
+
+    def sample() -> tuple[float, float]:
+        t = psutil.cpu_times()
+        busy = t.user + t.nice + t.system + getattr(t, 'irq', 0) + getattr(t, 'softirq', 0) + getattr(t, 'steal', 0)
+        mine = 0.0
+        for procs in ours:
+            for proc in procs():
+                try:
+                    c = proc.cpu_times()
+                    mine += c.user + c.system
+                except psutil.Error:
+                    pass
+        return busy, mine
+    (b0, m0), t0 = sample(), time.perf_counter()
+    time.sleep(seconds)
+    (b1, m1), t1 = sample(), time.perf_counter()
+    return max(0.0, 100 * ((b1 - b0) - (m1 - m0)) / (t1 - t0))
+
+
+def code_version() -> str:
+    try:
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return '?'
+    return f'{head or "?"}' + (' + uncommitted changes' if dirty else '')
+
+
 def _loadavg() -> str:
     try:
         return '/'.join(f'{x:.2f}' for x in os.getloadavg())
@@ -752,9 +793,14 @@ def base_settings(server: OwnServer | None, args) -> dict:
          'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
          'python': f'{platform.python_implementation()} {platform.python_version()}',
          'client': 'threads, one requests.Session (keep-alive) per client, same machine',
-         'load': _loadavg(), 'load_before': os.getloadavg()[0] if hasattr(os, 'getloadavg') else None}
+         'load': _loadavg()}
+    busy = other_cpu(server) if server else None   # an external server's own load would count as 'other'
+    if busy is not None:
+        s['others'] = f'{busy:.0f} % of one core in the second before the first level'
+        s['others_busy'] = busy
     if server:
         s['server'] = f'own `flask up`, temporary DATA_DIR, {server.api}'
+        s['code'] = code_version()
         s['web'] = server.describe_web()
         extra = os.environ.get('GUNICORN_CMD_ARGS')
         if extra:

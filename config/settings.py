@@ -24,6 +24,7 @@ class Settings:
     secret_key: str = ''
     admin_token: str = ''
     key_prefix: str = 'pinke:'
+    redis_max_connections: int = 64  # per process; requests beyond it wait for a free connection
     port: int = 5000
     sandbox_port: int = 5009
     public_base_url: str = ''

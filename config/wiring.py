@@ -48,7 +48,11 @@ def open_database(settings: Settings):
 def open_redis(settings: Settings) -> redis_lib.Redis:
     url = settings.redis_url or embedded_redis.start(settings.data_dir)
     settings.redis_url = url
-    return redis_lib.Redis.from_url(url, health_check_interval=30)
+    # A blocking pool: under gevent one process serves thousands of requests at once; when every
+    # connection is busy a request waits its turn instead of failing (redis-py's default pool raises).
+    pool = redis_lib.BlockingConnectionPool.from_url(url, max_connections=settings.redis_max_connections, timeout=10,
+                                                     health_check_interval=30)
+    return redis_lib.Redis(connection_pool=pool)
 
 
 def bootstrap(settings: Settings) -> Runtime:

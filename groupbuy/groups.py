@@ -44,9 +44,9 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
         group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(),
                              size=campaign.group_size, status='pending', opened_at=now)
         order, seat = _create_order_and_seat(group, campaign, user, 'leader', until, now)
+        record_event('group_opened', user=user, group=group, campaign=campaign, at=now)
     deps.ledger.restore(group.id, group.size, 'pending', 0, [LedgerSeat(user.id, False, to_ms(until))])
     deps.deadlines.schedule('release', seat.id, to_ms(until))
-    record_event('group_opened', user=user, group=group, campaign=campaign, at=now)
     return _checkout(deps, user, group, order, seat, client_ip)
 
 
@@ -71,6 +71,9 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
     if verdict == 'unknown':
         restore_group_ledger(deps, group)
         verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
+    elif verdict == 'closed':  # the leader's payment committed but Redis has not heard yet: catch it up
+        deps.ledger.set_state(group.id, 'open', to_ms(group.deadline_at))
+        verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
     if verdict != 'ok':
         raise {'full': errors.GroupFull, 'already': errors.AlreadyJoined}.get(verdict, errors.GroupClosed)()
     try:
@@ -78,6 +81,7 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
             locked(User.select().where(User.id == user.id)).execute()
             _ensure_within_user_limit(user, campaign)
             order, seat = _create_order_and_seat(group, campaign, user, 'member', until, now)
+            record_event('seat_reserved', user=user, group=group, campaign=campaign, at=now)
     except IntegrityError:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise errors.AlreadyJoined()
@@ -85,7 +89,6 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
     deps.deadlines.schedule('release', seat.id, to_ms(until))
-    record_event('seat_reserved', user=user, group=group, campaign=campaign, at=now)
     announce(deps, group.id, 'seat_reserved')
     return _checkout(deps, user, group, order, seat, client_ip)
 
