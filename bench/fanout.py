@@ -44,7 +44,7 @@ the server and the listeners share.
 
 Usage (from the project root):
 
-    .venv/bin/python bench/fanout.py                      # 1,000 and 5,000 listeners, 5 joins each
+    .venv/bin/python bench/fanout.py                      # 1,000 and 5,000 listeners, 10 joins each
     .venv/bin/python bench/fanout.py --quick              # smoke run: 100 listeners, 3 joins
     .venv/bin/python bench/fanout.py --levels 500,2000 --joins 3 --procs 4
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/fanout.py   # another Redis
@@ -53,7 +53,8 @@ It starts `flask --app wsgi up` in a temporary DATA_DIR (embedded SQLite and, un
 given, embedded Redis; the WeChat sandbox) on free loopback ports and stops it at the end, on errors
 and on Ctrl-C. WEB_WORKERS, WEB_CONNECTIONS, LIVE_HEARTBEAT_S, ... in the environment are passed on
 to that server; database and address settings are not. With REDIS_URL the server gets a fresh
-KEY_PREFIX, so it shares nothing with whatever else uses that Redis.
+KEY_PREFIX, so it shares nothing with whatever else uses that Redis, and its keys are removed at the
+end. Exit status 1 if any listener missed an event or never got connected.
 """
 from gevent import monkey
 
@@ -839,6 +840,18 @@ def render(result: dict, settings: dict) -> str:
     return '\n'.join(out)
 
 
+def code_version() -> str:
+    """The commit, and whether the working tree differs from it (read-only git)."""
+    try:
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return '?'
+    return f'{head or "?"}{" + uncommitted changes" if dirty else ""}'
+
+
 def parse_levels(text: str) -> tuple[int, ...]:
     try:
         levels = tuple(int(x) for x in text.split(',') if x.strip())
@@ -874,7 +887,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if not 1 <= args.batch <= 1000:
         p.error('--batch must be between 1 and 1000')
     if not 0 <= args.procs <= 16:
-        p.error('--procs must be between 1 and 16')
+        p.error(f'--procs must be between 0 (one per {PER_LISTENER_PROC} listeners) and 16')
     return args
 
 
@@ -897,6 +910,7 @@ def main(argv=None) -> int:
         result = run(args, server, lambda m: print(m, flush=True))
         settings = {
             'command': ' '.join(['bench/fanout.py'] + sys.argv[1:]),
+            'code': code_version(),
             'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
             'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
             'python': f'{platform.python_implementation()} {platform.python_version()}',

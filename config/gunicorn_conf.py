@@ -1,8 +1,8 @@
 """gunicorn settings for the web process (`gunicorn -c config/gunicorn_conf.py 'wsgi:create_app()'`).
 
 gevent workers: a live group page holds an event stream open for as long as it is looked at, so a
-process must hold thousands of idle connections; green threads cost a few KB each, where OS
-threads would cost a thread per viewer and starve API calls. Database and Redis drivers yield
+process must hold thousands of idle connections; an idle stream costs ~32 KB (bench/fanout.py),
+where an OS thread per viewer would cost far more and starve API calls. Database and Redis drivers yield
 while they wait (psycopg2 through psycogreen; redis-py and requests are pure Python sockets).
 """
 import os

@@ -4,6 +4,7 @@ Thousands of viewers of one hot group cost one Redis connection per process, not
 The listener is a thread (a greenlet under gunicorn's gevent workers), started on first use,
 so nothing connects at import or in a process that never streams.
 """
+import json
 import logging
 import queue
 import threading
@@ -23,7 +24,7 @@ class LiveHub:
         self._thread = None
 
     def subscribe(self, share_code: str) -> queue.Queue:
-        """A queue that receives every event of the group from now on (raw JSON strings)."""
+        """A queue that receives every event of the group from now on, as (event id, SSE frame)."""
         inbox: queue.Queue = queue.Queue(maxsize=1000)
         with self.lock:
             self.listeners[share_code].add(inbox)
@@ -63,9 +64,17 @@ class LiveHub:
     def _deliver(self, share_code: str, data: bytes) -> None:
         with self.lock:
             targets = list(self.listeners.get(share_code, ()))
-        text = data.decode()
+        if not targets:
+            return
+        event = json.loads(data)
+        frame = (event['id'], self.frame(event['id'], event['type'], event))  # formatted once for every stream
         for inbox in targets:
             try:
-                inbox.put_nowait(text)
+                inbox.put_nowait(frame)
             except queue.Full:
-                pass  # a stalled client; it will resync with Last-Event-ID
+                inbox.stalled = True  # a client this far behind is told to resync (see live_stream)
+
+    @staticmethod
+    def frame(event_id, kind: str, data: dict) -> str:
+        head = f'id: {event_id}\n' if event_id is not None else ''
+        return f'{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, separators=(",", ":"))}\n\n'

@@ -7,7 +7,6 @@ line open and countdowns stay synced. A client that reconnects with `Last-Event-
 missed from the group's short history, or a fresh snapshot when that is too old. Works for
 `EventSource` and for the mini-program's `wx.request({enableChunked: true})`.
 """
-import json
 import os
 import queue
 
@@ -31,9 +30,7 @@ def hub() -> LiveHub:
     return ext['pinke_live_hub']
 
 
-def sse(event_id, kind: str, data: dict) -> str:
-    head = f'id: {event_id}\n' if event_id is not None else ''
-    return f'{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, separators=(",", ":"))}\n\n'
+sse = LiveHub.frame
 
 
 @bp.get('/api/groups/<share_code>/events')
@@ -64,15 +61,16 @@ def group_events(share_code: str):
             yield from first
             while True:
                 try:
-                    raw = inbox.get(timeout=heartbeat_s)
+                    event_id, frame = inbox.get(timeout=heartbeat_s)
                 except queue.Empty:
                     yield sse(None, 'heartbeat', {'server_time': iso(now())})
                     continue
-                event = json.loads(raw)
-                if event['id'] <= last_sent:
+                if getattr(inbox, 'stalled', False):
+                    return  # events were dropped for this slow client: end; it reconnects with Last-Event-ID
+                if event_id <= last_sent:
                     continue  # already sent from the history
-                last_sent = event['id']
-                yield sse(event['id'], event['type'], event)
+                last_sent = event_id
+                yield frame
         finally:
             hub().unsubscribe(code, inbox)
 
