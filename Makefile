@@ -29,8 +29,11 @@ demo: install
 audit: install
 	$(FLASK) audit
 
+## make bench: the three benchmarks (each starts its own system; about 6 minutes)
 bench: install
 	$(PY) bench/join_contention.py
+	$(PY) bench/deadline_lag.py
+	$(PY) bench/fanout.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
