@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from . import catalog, errors
-from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
 from .events import record_event

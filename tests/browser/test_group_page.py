@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from tools.http_client import wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,4 @@
 """Live events: numbered per group, kept briefly for catch-up, fanned out by one subscription."""
-import json
 import queue
 import time
 
