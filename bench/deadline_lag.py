@@ -25,19 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 import redis as redis_lib  # noqa: E402
 
+from bench.measure import free_port  # noqa: E402
 from config import embedded_redis  # noqa: E402
 from config.devstack import commands  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from config.wiring import open_database  # noqa: E402
 from groupbuy.migrations import migrate  # noqa: E402
 from groupbuy.models import Campaign, Course, Group, Order, Seat, User, db  # noqa: E402
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def percentile(values, p):

