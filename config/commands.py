@@ -3,6 +3,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 
 def _runtime():
@@ -10,6 +11,7 @@ def _runtime():
 
 
 @click.command('migrate')
+@with_appcontext
 def migrate_command():
     """Apply database migrations (safe to run again)."""
     from groupbuy.migrations import migrate
@@ -18,6 +20,7 @@ def migrate_command():
 
 
 @click.command('seed-demo')
+@with_appcontext
 def seed_demo_command():
     """Create the demo course and campaigns if there are none."""
     from .demo_data import seed_demo
@@ -28,6 +31,7 @@ def seed_demo_command():
 @click.command('audit')
 @click.option('--grace', default=600, show_default=True,
               help='seconds money may be in flight (refund submitted, deadline just passed) before it counts')
+@with_appcontext
 def audit_command(grace):
     """Check the money invariants; exit 1 and list the offenders if any is broken."""
     from groupbuy.audit import audit
@@ -46,6 +50,7 @@ def audit_command(grace):
               help='queues to take jobs from, most urgent first')
 @click.option('--nice', default=0, show_default=True,
               help='lower this worker\'s CPU priority (0–19), so deadline work wins a busy machine')
+@with_appcontext
 def worker_command(burst, queues, nice):
     """Run an RQ worker (money first: settlement, refunds; then notifications and broadcasts)."""
     import os
@@ -67,6 +72,7 @@ def worker_command(burst, queues, nice):
 
 
 @click.command('scheduler')
+@with_appcontext
 def scheduler_command():
     """Run the scheduler: deadlines and pay windows on time, plus the database sweeper."""
     from jobs.scheduler import run_scheduler
@@ -74,6 +80,7 @@ def scheduler_command():
 
 
 @click.command('rebuild-redis')
+@with_appcontext
 def rebuild_redis_command():
     """Rebuild seat ledgers and the deadline index from the database."""
     from groupbuy.sweeper import restore_redis
@@ -81,6 +88,7 @@ def rebuild_redis_command():
 
 
 @click.command('up')
+@with_appcontext
 def up_command():
     """Start the whole system in the foreground: sandbox, web, worker, scheduler (Ctrl-C stops all)."""
     from .devstack import run_stack
