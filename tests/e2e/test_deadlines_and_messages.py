@@ -29,8 +29,10 @@ def test_a_group_short_at_its_deadline_is_settled_within_a_second(stack, audit):
     assert 0 <= lag < 1.0, f'settled {lag:.3f} s after the deadline'
     order_id = stack.call('GET', '/api/me/orders', leader).json()['orders'][0]['id']
     order = wait_until(lambda: (o := stack.order(leader, order_id))['status'] == 'refunded' and o, what='refunded')
-    # The money is back, confirmed by WeChat's notification, within moments (the sandbox takes 0.2 s to refund).
-    assert (parse(order['refund']['succeeded_at']) - parse(group['deadline_at'])).total_seconds() < 3
+    # Refunded — WeChat's refund notification recorded — within a second of the deadline (the sandbox itself takes
+    # 0.2 s to refund; measured here: about 0.25–0.3 s in all).
+    refund_lag = (parse(order['refund']['succeeded_at']) - parse(group['deadline_at'])).total_seconds()
+    assert refund_lag < 1.0, f'refunded {refund_lag:.3f} s after the deadline'
     assert audit().returncode == 0
 
 
