@@ -21,7 +21,7 @@ def parse(ts: str) -> dt.datetime:
     return dt.datetime.fromisoformat(ts.replace('Z', '+00:00'))
 
 
-def test_a_group_short_at_its_deadline_is_settled_within_a_second(stack, audit):
+def test_a_group_short_at_its_deadline_is_failed_and_refunded_within_a_second(stack, audit):
     campaign = stack.new_campaign(group_size=3, duration_s=2)
     leader, share = stack.open_formed_group(campaign['id'], code('leader'))
     group = wait_until(lambda: (g := stack.group(share))['status'] == 'failed' and g, timeout=10, what='failed')
