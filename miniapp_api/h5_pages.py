@@ -64,14 +64,20 @@ def _authorize(rt, share_code: str, ref: str | None, scope: str, joining: bool):
                                   oauth_state.encode(rt.settings.secret_key, state)), 302)
 
 
-@bp.get('/g/<share_code>')
-def group_page(share_code: str):
-    rt = runtime()
+def _group_and_ref(rt, share_code: str):
+    """The group's progress and the sharer's ref from `?from=` (dropped unless it is genuinely signed).
+    Raises NotFound for a malformed or unknown share code."""
     if not oauth_state.SHARE_CODE.match(share_code):
         raise errors.NotFound('no such group')
     progress = sharing.progress_of(share_code)
     passed = request.args.get('from')
-    ref = passed if referrals.referrer_id(rt.settings.secret_key, passed) else None
+    return progress, passed if referrals.referrer_id(rt.settings.secret_key, passed) else None
+
+
+@bp.get('/g/<share_code>')
+def group_page(share_code: str):
+    rt = runtime()
+    progress, ref = _group_and_ref(rt, share_code)
     viewer, joining, in_wechat = _viewer(), request.args.get('join') == '1', _in_wechat()
     if in_wechat and rt.settings.wechat_oa_app_id:
         if viewer is None:
@@ -121,10 +127,6 @@ def oauth_return():
 def miniapp_code(share_code: str):
     """The group's mini-program code, for the page (scan it, or long-press it inside WeChat)."""
     rt = runtime()
-    if not oauth_state.SHARE_CODE.match(share_code):
-        raise errors.NotFound('no such group')
-    progress = sharing.progress_of(share_code)
-    passed = request.args.get('from')
-    ref = passed if referrals.referrer_id(rt.settings.secret_key, passed) else None
+    progress, ref = _group_and_ref(rt, share_code)
     return Response(pictures.wxa_code(rt, progress.share_code, ref), mimetype='image/png',
                     headers={'Cache-Control': 'public, max-age=3600'})
