@@ -48,6 +48,8 @@ def test_a_reconnect_with_last_event_id_gets_the_missed_events_in_order(stack):
     _, share = stack.open_formed_group(campaign['id'], code('leader'))
     first = EventStream(f'{stack.api}/api/groups/{share}/events')
     seen = first.next_of('snapshot')['id']
+    if int(seen) == 0:  # the leader's `group_formed` is published just after its commit: it may follow the snapshot
+        seen = first.next_of('group_formed')['id']
     first.close()
     for paid, name in ((2, 'a'), (3, 'b')):
         stack.confirm(stack.join(stack.login(code(name)), share).json())
