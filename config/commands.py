@@ -1,4 +1,4 @@
-"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, up."""
+"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, revoke-tokens, up."""
 import sys
 
 import click
@@ -87,6 +87,19 @@ def rebuild_redis_command():
     click.echo(f'restored: {restore_redis(_runtime().deps)}')
 
 
+@click.command('revoke-tokens')
+@click.argument('user_id', type=click.IntRange(1, 2**63 - 1))
+@with_appcontext
+def revoke_tokens_command(user_id):
+    """Sign a user out everywhere: every token issued to them stops working."""
+    from groupbuy import accounts, errors
+    try:
+        accounts.revoke_tokens(user_id)
+    except errors.NotFound as exc:
+        raise click.ClickException(exc.message)
+    click.echo(f'user {user_id}: every token revoked')
+
+
 @click.command('up')
 @with_appcontext
 def up_command():
@@ -97,5 +110,5 @@ def up_command():
 
 def init_app(app) -> None:
     for command in (migrate_command, seed_demo_command, audit_command, worker_command,
-                    scheduler_command, rebuild_redis_command, up_command):
+                    scheduler_command, rebuild_redis_command, revoke_tokens_command, up_command):
         app.cli.add_command(command)

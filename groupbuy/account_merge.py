@@ -15,7 +15,8 @@ from .accounts import DEFAULT_NICKNAME
 from .after_commit import AfterCommit
 from .db import locked, transaction
 from .events import record_event
-from .models import Enrollment, Group, Seat, User
+from .models import Enrollment, Group, Order, Seat, User
+from .outcomes import start_refund
 
 log = logging.getLogger(__name__)
 LIVE_GROUP = ('pending', 'forming')
@@ -32,7 +33,7 @@ def merge_users(deps, a_id: int, b_id: int) -> User:
             return pair[0] if pair else User.get_by_id(a_id)
         keep, drop = sorted(pair, key=lambda u: (u.openid is None, u.id))
         groups = _move_seats(keep, drop)
-        _move_enrollments(keep, drop)
+        _move_enrollments(deps, keep, drop, after)
         _move_other_rows(keep, drop)
         _combine_identities(keep, drop)
         record_event('users_merged', user=keep.id, at=deps.now(), merged_user=drop.id)
@@ -55,10 +56,18 @@ def _move_seats(keep: User, drop: User) -> list[int]:
     return sorted({s.group_id for s in dropped if s.group.status in LIVE_GROUP})
 
 
-def _move_enrollments(keep: User, drop: User) -> None:
-    """A course both accounts own stays owned once (by the kept user); the rest move over."""
+def _move_enrollments(deps, keep: User, drop: User, after: AfterCommit) -> None:
+    """A course both accounts own stays owned once (by the kept user), and the person paid for it
+    twice: the dropped account's order is refunded (`already_enrolled`). The rest move over."""
     owned = Enrollment.select(Enrollment.course).where(Enrollment.user == keep.id)
-    Enrollment.delete().where(Enrollment.user == drop.id, Enrollment.course.in_(owned)).execute()
+    twice = list(Enrollment.select().where(Enrollment.user == drop.id, Enrollment.course.in_(owned)))
+    now = deps.now()
+    for enrollment in twice:
+        order = Order.get_or_none(Order.id == enrollment.order_id)
+        if order is not None and start_refund(deps, order, 'already_enrolled', now, after, from_statuses=('fulfilled',)):
+            record_event('duplicate_purchase_refunded', user=keep.id, group=order.group_id, at=now,
+                         amount_fen=order.amount_fen, order=order.id)
+    Enrollment.delete().where(Enrollment.id.in_([e.id for e in twice])).execute()
     Enrollment.update(user=keep.id).where(Enrollment.user == drop.id).execute()
 
 

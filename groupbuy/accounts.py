@@ -3,7 +3,7 @@ from peewee import IntegrityError
 
 from . import errors
 from .events import record_event
-from .models import User, db
+from .models import User, db, new_token_key
 
 
 def login(openid: str, unionid: str | None = None) -> tuple[User, bool]:
@@ -45,6 +45,13 @@ def update_profile(user: User, nickname: str | None = None, avatar_url: str | No
 
 
 DEFAULT_NICKNAME = '微信用户'
+
+
+def revoke_tokens(user_id: int) -> None:
+    """Every token issued to this user stops working (a lost phone, a leaked link, a logout):
+    tokens carry the user's `token_key`, and this gives the user a new one. Raises NotFound."""
+    if not User.update(token_key=new_token_key()).where(User.id == user_id).execute():
+        raise errors.NotFound('user not found')
 
 
 def oa_recipient(user: User) -> str | None:

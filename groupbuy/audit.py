@@ -55,6 +55,11 @@ def audit(now: dt.datetime, grace_s: int = 600) -> list[Offender]:
                 .where(Seat.status != 'released').group_by(Seat.group, Seat.user)
                 .having(fn.COUNT(Seat.id) > 1)):
         out.append(Offender('two_live_seats', f'group {row.group_id}', f'user {row.user_id} holds {row.n}'))
+    for row in (Order.select(Order.user, Order.course, fn.COUNT(Order.id).alias('n'))
+                .where(Order.status == 'fulfilled').group_by(Order.user, Order.course)
+                .having(fn.COUNT(Order.id) > 1)):
+        out.append(Offender('paid_twice_for_course', f'user {row.user_id}',
+                            f'{row.n} fulfilled orders for course {row.course_id}, none refunded'))
     out += _campaign_balances()
     return out
 

@@ -60,6 +60,11 @@ class AlreadyEnrolled(DomainError):
     code = 'already_enrolled'
 
 
+class AlreadyBuying(DomainError):
+    """You are already in a group for this course; it ends in the course or in a full refund."""
+    code = 'already_buying'
+
+
 class PaymentMismatch(DomainError):
     """A payment notification does not match the order (amount, app or merchant)."""
     code = 'payment_mismatch'

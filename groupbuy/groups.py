@@ -27,7 +27,7 @@ class Checkout:
 
 def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
     """Open a group as its leader and start the leader's payment; the group forms once it is paid.
-    Raises NotFound, CampaignNotActive, AlreadyEnrolled, LimitReached, PaymentUnavailable."""
+    Raises NotFound, CampaignNotActive, AlreadyEnrolled, AlreadyBuying, LimitReached, PaymentUnavailable."""
     now = deps.now()
     campaign = catalog.get_campaign(campaign_id)
     catalog.ensure_selling(campaign, now)
@@ -52,7 +52,7 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
 def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
     """Take a seat in someone's group for the pay window and start payment.
     Raises NotFound, OwnGroup, GroupClosed, GroupFull, AlreadyJoined, CampaignNotActive,
-    AlreadyEnrolled, LimitReached, PaymentUnavailable."""
+    AlreadyEnrolled, AlreadyBuying, LimitReached, PaymentUnavailable."""
     now = deps.now()
     group = find_group(share_code)
     campaign = group.campaign
@@ -64,6 +64,8 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         raise errors.GroupClosed(f'the group is {group.status if group.status != "forming" else "past its deadline"}')
     if campaign.status != 'active':
         raise errors.CampaignNotActive(f'campaign {campaign.id} is {campaign.status}')
+    if Seat.select().where(Seat.group == group.id, Seat.user == user.id, Seat.status != 'released').exists():
+        raise errors.AlreadyJoined()
     _ensure_may_buy(user, campaign)
     until = now + dt.timedelta(seconds=deps.pay_window_s)
     verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
@@ -112,14 +114,23 @@ def restore_group_ledger(deps, group: Group) -> bool:
 
 
 def _ensure_may_buy(user: User, campaign: Campaign) -> None:
-    if Enrollment.select().where(Enrollment.user == user.id, Enrollment.course == campaign.course_id).exists():
-        raise errors.AlreadyEnrolled()
+    """Checked before the seat is taken (cheap refusals), and again under the user's row lock."""
     if campaign.new_users_only and user.first_paid_at is not None:
         raise errors.LimitReached('this campaign is for new users only')
     _ensure_within_user_limit(user, campaign)
 
 
 def _ensure_within_user_limit(user: User, campaign: Campaign) -> None:
+    """One person buys a course once: no second live order (created, paid, fulfilled) for a course
+    they own or are already buying, in any campaign. `per_user_limit` then caps the user's live
+    groups in this campaign (it matters once a campaign holds several courses).
+    Run inside the transaction that holds the user's row lock, so two parallel joins cannot both pass."""
+    course_id = campaign.course_id
+    if Enrollment.select().where(Enrollment.user == user.id, Enrollment.course == course_id).exists():
+        raise errors.AlreadyEnrolled()
+    if Order.select().where(Order.user == user.id, Order.course == course_id,
+                            Order.status.in_(LIVE_ORDER_STATUSES)).exists():
+        raise errors.AlreadyBuying()
     held = (Order.select().join(Group)
             .where(Order.user == user.id, Group.campaign == campaign.id,
                    Order.status.in_(LIVE_ORDER_STATUSES)).count())
@@ -145,7 +156,7 @@ def _checkout(deps, user, group, order, seat, client_ip) -> Checkout:
     try:
         prepay = deps.gateway.create_prepay(
             out_trade_no=order.out_trade_no, amount_fen=order.amount_fen,
-            description=group.campaign.course.title[:120], openid=user.openid,
+            description=group.campaign.course.title, openid=user.openid,
             expires_at=seat.reserved_until, client_ip=client_ip)
     except GatewayError as exc:
         _abandon(deps, seat.id)

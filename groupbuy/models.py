@@ -4,15 +4,31 @@ The database is bound at start-up through `db` (a DatabaseProxy), so importing t
 nothing. Schema changes go through `groupbuy/migrations/`, never `create_tables` in app code.
 """
 import datetime as dt
+import secrets
 
-from peewee import (SQL, BooleanField, CharField, DatabaseProxy, DateTimeField,
-                    FloatField, ForeignKeyField, IntegerField, Model, TextField)
+from peewee import (SQL, AutoField, BooleanField, CharField, DatabaseProxy, DateTimeField,
+                    FloatField, ForeignKeyField, IntegerField, Model, NodeList, SqliteDatabase, TextField)
 
 db = DatabaseProxy()
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def new_token_key() -> str:
+    return secrets.token_hex(8)
+
+
+class NeverReusedId(AutoField):
+    """A primary key whose values are never handed out twice. PostgreSQL's sequences never reuse;
+    SQLite reuses the largest id after its row is deleted unless the column says AUTOINCREMENT."""
+
+    def ddl(self, ctx):
+        node = super().ddl(ctx)
+        database = self.model._meta.database
+        database = database.obj if isinstance(database, DatabaseProxy) else database
+        return NodeList((node, SQL('AUTOINCREMENT'))) if isinstance(database, SqliteDatabase) else node
 
 
 class BaseModel(Model):
@@ -23,7 +39,10 @@ class BaseModel(Model):
 
 class User(BaseModel):
     """One person. `openid` is their mini-program openid (null for someone known only from the
-    official account, through the bot or the H5 page); `unionid` ties the two (groupbuy.identity)."""
+    official account, through the bot or the H5 page); `unionid` ties the two (groupbuy.identity).
+    Rows are deleted when two accounts merge, so ids must never be reused (`NeverReusedId`);
+    `token_key` is in every token of this user (miniapp_api.auth): a new key revokes them all."""
+    id = NeverReusedId()
     openid = CharField(max_length=64, unique=True, null=True)
     unionid = CharField(max_length=64, null=True, index=True)
     nickname = CharField(max_length=64, default='微信用户')
@@ -35,6 +54,7 @@ class User(BaseModel):
     follows_oa = BooleanField(default=False)  # template messages reach followers only
     phone = CharField(max_length=32, null=True)
     phone_country_code = CharField(max_length=8, null=True)
+    token_key = CharField(max_length=32, default=new_token_key)
 
 
 class Course(BaseModel):

@@ -22,15 +22,18 @@ def paid_seat_count(group_id: int) -> int:
     return Seat.select().where(Seat.group == group_id, Seat.status == 'paid').count()
 
 
-def start_refund(deps, order: Order, reason: str, now: dt.datetime, after: AfterCommit) -> None:
-    """Move a paid order to refunding and create its refund (once). The refund job does the call."""
+def start_refund(deps, order: Order, reason: str, now: dt.datetime, after: AfterCommit,
+                 from_statuses=('paid',)) -> bool:
+    """Move a paid order to refunding and create its refund (once). The refund job does the call.
+    True if this call started it."""
     changed = (Order.update(status='refunding')
-               .where(Order.id == order.id, Order.status == 'paid').execute())
+               .where(Order.id == order.id, Order.status.in_(from_statuses)).execute())
     if not changed:
-        return
+        return False
     Refund.insert(order=order.id, out_refund_no=out_refund_no_for(order), amount_fen=order.amount_fen,
                   reason=reason, created_at=now, updated_at=now).on_conflict_ignore().execute()
     after.add(deps.enqueue, 'refund_order', order.id)
+    return True
 
 
 def live_seats(group_id: int) -> list[Seat]:
@@ -58,19 +61,40 @@ def _paid_orders(seats) -> list[Order]:
 
 
 def succeed_group(deps, group: Group, now: dt.datetime, after: AfterCommit, *, virtual=False, seats=None) -> bool:
-    """Every paid order fulfilled, every payer enrolled. False if the group was not forming."""
+    """Every paid order fulfilled, every payer enrolled. False if the group was not forming.
+    A payer who already owns the course (a second order slipped through: a merge of two accounts,
+    two groups of one course ending at once) is refunded instead (`already_enrolled`): one person
+    never pays twice for one course."""
     ended = _end(group, 'succeeded', now, seats)
     if ended is None:
         return False
     seats, orders = ended
-    if orders:
-        Order.update(status='fulfilled').where(Order.id.in_([o.id for o in orders]), Order.status == 'paid').execute()
-        Enrollment.insert_many([{'user': o.user_id, 'course': o.course_id, 'order': o.id, 'created_at': now}
-                                for o in orders]).on_conflict_ignore().execute()
+    fulfilled = _enroll(orders, now)
+    doubles = [o for o in orders if o.id not in fulfilled]
+    for order in doubles:
+        start_refund(deps, order, 'already_enrolled', now, after)
+        record_event('duplicate_purchase_refunded', user=order.user_id, group=group.id, campaign=group.campaign_id,
+                     at=now, amount_fen=order.amount_fen, order=order.id)
     facts = group_facts(group, now, paid=sum(1 for s in seats if s.status == 'paid'))
-    _wrap_up(deps, group, 'group_succeeded', now, after, seats, {o.user_id: facts for o in orders},
-             event={'paid': len(orders), 'virtual': virtual})
+    _wrap_up(deps, group, 'group_succeeded', now, after, seats,
+             {o.user_id: facts for o in orders if o.id in fulfilled},
+             event={'paid': len(orders), 'virtual': virtual, 'refunded_already_enrolled': len(doubles)})
     return True
+
+
+def _enroll(orders: list[Order], now: dt.datetime) -> set[int]:
+    """Enroll each payer once and fulfil the orders that gave the course; the ids of those orders.
+    The unique (user, course) index decides, so two groups of one course succeeding at the same
+    moment cannot both enroll one person (PostgreSQL makes the second insert wait, then skip)."""
+    if not orders:
+        return set()
+    Enrollment.insert_many([{'user': o.user_id, 'course': o.course_id, 'order': o.id, 'created_at': now}
+                            for o in orders]).on_conflict_ignore().execute()
+    ids = [o.id for o in orders]
+    fulfilled = {e.order_id for e in Enrollment.select(Enrollment.order).where(Enrollment.order.in_(ids))}
+    if fulfilled:
+        Order.update(status='fulfilled').where(Order.id.in_(list(fulfilled)), Order.status == 'paid').execute()
+    return fulfilled
 
 
 def fail_group(deps, group: Group, now: dt.datetime, after: AfterCommit, seats=None) -> bool:

@@ -1,4 +1,9 @@
-"""A payment reported by WeChat Pay: seat it, or refund it if its seat or group is gone."""
+"""A payment reported by WeChat Pay: seat it, or refund it if its seat or group is gone.
+
+A payment is judged by when the payer paid (WeChat's `time_end`), not by when its notice arrives:
+a payment inside its pay window keeps its seat — even if the notice comes late and the seat was
+released meanwhile — as long as the group is still live and has room for it.
+"""
 import datetime as dt
 from dataclasses import dataclass
 
@@ -20,6 +25,7 @@ class PaymentNotice:
     out_trade_no: str
     transaction_id: str
     amount_fen: int
+    paid_at: dt.datetime | None = None  # WeChat's time_end (naive UTC); None: unknown, judged as now
 
 
 def record_payment(deps, notice: PaymentNotice) -> str:
@@ -46,7 +52,7 @@ def record_payment(deps, notice: PaymentNotice) -> str:
             return 'duplicate'
         order = Order.get_by_id(order.id)
         seat = Seat.get(Seat.order == order.id)
-        if _seat_is_live(seat, group, now):
+        if _seat_is_live(seat, group, min(notice.paid_at or now, now), now):
             outcome = _seat_paid(deps, seat, group, order, now, after)
         else:
             if seat.status == 'reserved':
@@ -60,14 +66,26 @@ def record_payment(deps, notice: PaymentNotice) -> str:
     return outcome
 
 
-def _seat_is_live(seat: Seat, group: Group, now: dt.datetime) -> bool:
-    if seat.status != 'reserved':
-        return False
-    if outcomes.paid_seat_count(group.id) >= group.size:
+def _seat_is_live(seat: Seat, group: Group, paid_at: dt.datetime, now: dt.datetime) -> bool:
+    """May this payment have its seat? Paid inside the pay window: yes while the group is live
+    and its paid seats leave room (a released seat is taken back, unless the payer holds another).
+    Paid after the window: only if nobody else's live reservation needs the room."""
+    on_time = paid_at <= seat.reserved_until
+    if seat.status == 'paid' or (seat.status == 'released' and not on_time):
         return False
     if seat.role == 'leader':
-        return group.status == 'pending'
-    return group.status == 'forming' and now < group.deadline_at
+        if group.status != 'pending':
+            return False
+    elif group.status != 'forming' or paid_at >= group.deadline_at:
+        return False
+    others = Seat.select().where(Seat.group == group.id, Seat.id != seat.id)
+    if seat.status == 'released' and others.where(Seat.user == seat.user_id, Seat.status != 'released').exists():
+        return False  # they joined again with a new seat: this payment is the extra one
+    paid = others.where(Seat.status == 'paid').count()
+    if on_time and seat.status == 'reserved':
+        return paid < group.size
+    holding = others.where(Seat.status == 'reserved', Seat.reserved_until > now).count()
+    return paid + holding < group.size
 
 
 def _seat_paid(deps, seat, group, order, now, after) -> str:

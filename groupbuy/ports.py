@@ -24,11 +24,29 @@ class RefundAccepted:
     refund_id: str
 
 
+@dataclass(frozen=True)
+class OrderStatus:
+    """WeChat's word on one order (orderquery). `trade_state`: SUCCESS | REFUND | NOTPAY | CLOSED |
+    REVOKED | USERPAYING | PAYERROR, or NOTFOUND (ORDERNOTEXIST). `paid_at` (naive UTC) is WeChat's
+    `time_end`: it decides whether a payment was inside its pay window, whenever its notice arrives."""
+    trade_state: str
+    transaction_id: str = ''
+    amount_fen: int = 0
+    paid_at: object = None  # datetime.datetime | None
+
+    @property
+    def paid(self) -> bool:
+        return self.trade_state in ('SUCCESS', 'REFUND')
+
+
 class PaymentGateway(Protocol):
     def create_prepay(self, *, out_trade_no: str, amount_fen: int, description: str, openid: str,
                       expires_at, client_ip: str) -> Prepay: ...
 
-    def close_order(self, out_trade_no: str) -> None: ...
+    def query_order(self, out_trade_no: str) -> OrderStatus: ...
+
+    def close_order(self, out_trade_no: str) -> str:
+        """'closed' — or 'paid' when WeChat answers ORDERPAID (the payer was quicker: not closed)."""
 
     def refund(self, *, out_trade_no: str, out_refund_no: str, total_fen: int,
                refund_fen: int) -> RefundAccepted: ...

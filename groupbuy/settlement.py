@@ -1,11 +1,16 @@
 """Timed transitions: a group's deadline and a seat's pay window. Each is an idempotent job."""
-from . import outcomes
+import datetime as dt
+
+from . import outcomes, payments
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
 from .events import record_event
 from .live_events import announce
 from .models import Campaign, Course, Group, Order, Seat
+from .ports import GatewayError
+
+USERPAYING_GRACE_S = 60  # how long past its window a seat waits for a payer WeChat says is paying
 
 
 def settle_group(deps, group_id: int) -> str:
@@ -45,25 +50,28 @@ def settle_groups(deps, group_ids: list[int]) -> dict[int, str]:
 def release_seat(deps, seat_id: int, force: bool = False) -> bool:
     """Give an unpaid seat back to its group when its pay window is over (or at once, `force`,
     when the payment could not even start). A leader's unpaid seat cancels the pending group.
-    True if this call released it."""
+    Before releasing, WeChat is asked (orderquery, then closeorder): a payment made in time whose
+    notice is still on its way keeps the seat. True if this call released it."""
     now = deps.now()
+    seat = Seat.select(Seat, Order).join(Order).where(Seat.id == seat_id).first()
+    if seat is None or seat.status != 'reserved':
+        return False
+    if not force and seat.reserved_until > now:
+        deps.deadlines.schedule('release', seat.id, to_ms(seat.reserved_until))
+        return False
+    wechat = 'not_asked' if force else _ask_wechat(deps, seat, now)
+    if wechat in ('paid', 'paying'):
+        return False
     after = AfterCommit()
     with transaction():
-        seat = Seat.get_or_none(Seat.id == seat_id)
-        if seat is None or seat.status != 'reserved':
-            return False
         group = locked(Group.select().where(Group.id == seat.group_id)).first()
-        if not force and seat.reserved_until > now:
-            after.add(deps.deadlines.schedule, 'release', seat.id, to_ms(seat.reserved_until))
-            released = False
-        else:
-            released = bool(Seat.update(status='released')
-                            .where(Seat.id == seat.id, Seat.status == 'reserved').execute())
+        released = bool(Seat.update(status='released')
+                        .where(Seat.id == seat.id, Seat.status == 'reserved').execute())
         if released:
             closed = (Order.update(status='closed', closed_at=now)
                       .where(Order.id == seat.order_id, Order.status == 'created').execute())
-            if closed and not force:
-                after.add(deps.enqueue, 'close_payment', seat.order_id)
+            if closed and wechat == 'unknown':
+                after.add(deps.enqueue, 'close_payment', seat.order_id)  # WeChat did not answer: close it later
             after.add(deps.ledger.release, group.id, seat.user_id, to_ms(seat.reserved_until))
             if seat.role == 'leader' and group.status == 'pending':
                 Group.update(status='cancelled', closed_at=now).where(
@@ -77,3 +85,26 @@ def release_seat(deps, seat_id: int, force: bool = False) -> bool:
                              campaign=group.campaign_id, at=now)
     after.run()
     return released
+
+
+def _ask_wechat(deps, seat: Seat, now) -> str:
+    """'paid' (the payment is recorded now), 'paying' (the payer is entering their password: look
+    again shortly), 'closed' (WeChat will take no payment for it) or 'unknown' (WeChat did not
+    answer: release anyway; a payment that still arrives is judged by its time in record_payment)."""
+    order = seat.order
+    try:
+        status = deps.gateway.query_order(order.out_trade_no)
+        if status.trade_state == 'USERPAYING' and now < seat.reserved_until + dt.timedelta(seconds=USERPAYING_GRACE_S):
+            deps.deadlines.schedule('release', seat.id, to_ms(now + dt.timedelta(seconds=5)))
+            return 'paying'
+        if not status.paid and status.trade_state not in ('CLOSED', 'REVOKED', 'NOTFOUND'):
+            if deps.gateway.close_order(order.out_trade_no) == 'paid':  # ORDERPAID: paid meanwhile
+                status = deps.gateway.query_order(order.out_trade_no)
+    except GatewayError:
+        return 'unknown'
+    if not status.paid:
+        return 'closed'
+    payments.record_payment(deps, payments.PaymentNotice(
+        out_trade_no=order.out_trade_no, transaction_id=status.transaction_id,
+        amount_fen=status.amount_fen or order.amount_fen, paid_at=status.paid_at))
+    return 'paid'

@@ -1,4 +1,11 @@
-"""Who is calling: user tokens (signed, stateless) and the operator's admin token."""
+"""Who is calling: user tokens and the operator's admin token.
+
+A user token is signed and names the user's id *and* their current `token_key`, a random value
+kept on the user row: a token can never pass to another person (ids are never reused, and a new
+row has a new key), and changing the key (`accounts.revoke_tokens`) revokes every token at once.
+A merged-away account's row is gone, so its tokens get 401. Responses that carry a token are
+never cached (`Cache-Control: no-store`).
+"""
 import functools
 import hmac
 
@@ -16,8 +23,20 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config['SECRET_KEY'], salt='pinke-user-token')
 
 
-def issue_token(user_id: int) -> str:
-    return _serializer().dumps({'u': user_id})
+def issue_token(user) -> str:
+    """A token for `user` (a User, or its id). The response that carries it is marked no-store."""
+    if not hasattr(user, 'token_key'):
+        user = accounts.get_user(int(user))
+    g.pinke_token_issued = True
+    return _serializer().dumps({'u': user.id, 'k': user.token_key})
+
+
+def no_store_when_token_issued(response):
+    """after_request: a page or answer that carries a token must not sit in any cache."""
+    if g.get('pinke_token_issued'):
+        response.headers['Cache-Control'] = 'no-store'
+        response.headers['Pragma'] = 'no-cache'
+    return response
 
 
 def _bearer() -> str | None:
@@ -29,13 +48,20 @@ def _bearer() -> str | None:
 def optional_user():
     """The signed-in user, or None (public pages that show more to members)."""
     token = _bearer()
-    if not token:
-        return None
+    return user_for_token(token) if token else None
+
+
+def user_for_token(token: str):
+    """The user a token names, or None: bad signature, expired, revoked, or its user merged away."""
     try:
         data = _serializer().loads(token, max_age=TOKEN_MAX_AGE_S)
-        return accounts.get_user(int(data['u']))
-    except (BadSignature, KeyError, TypeError, ValueError, errors.NotFound):
+        user = accounts.get_user(int(data['u']))
+    except (BadSignature, KeyError, TypeError, ValueError, OverflowError, errors.NotFound):
         return None
+    key = data.get('k')
+    if not isinstance(key, str) or not hmac.compare_digest(key.encode(), user.token_key.encode()):
+        return None  # revoked, or made for an earlier holder of this id
+    return user
 
 
 def login_required(view):
@@ -55,7 +81,7 @@ def admin_required(view):
         token = _bearer()
         if not token:
             raise Unauthorized('operator endpoints need `Authorization: Bearer <ADMIN_TOKEN>`')
-        if not hmac.compare_digest(token, current_app.config['ADMIN_TOKEN']):
+        if not hmac.compare_digest(token.encode(), current_app.config['ADMIN_TOKEN'].encode()):
             raise errors.Forbidden('that is not the admin token')
         return view(*args, **kwargs)
     return wrapper

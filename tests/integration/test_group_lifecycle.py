@@ -119,11 +119,11 @@ def test_a_user_cannot_join_their_own_group_or_twice(deps, who, error):
         groups.join_group(deps, leader if who == 'leader' else member, group.share_code, '127.0.0.1')
 
 
-def test_per_user_limit_and_max_groups_hold(deps):
-    c = campaign(per_user_limit=1, max_groups=2)
+def test_one_live_order_per_course_and_max_groups_hold(deps):
+    c = campaign(per_user_limit=5, max_groups=2)
     leader = user()
     open_and_form(deps, c, leader)
-    with pytest.raises(errors.LimitReached):
+    with pytest.raises(errors.AlreadyBuying):  # a course is bought once, whatever per_user_limit says
         groups.open_group(deps, leader, c.id, '127.0.0.1')
     open_and_form(deps, c, user())
     with pytest.raises(errors.LimitReached):

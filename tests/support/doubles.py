@@ -2,7 +2,7 @@
 import itertools
 
 from groupbuy import broadcasts, notifications, nudges, refunds, settlement
-from groupbuy.ports import GatewayError, MessengerError, Prepay, RefundAccepted, RefundStatus
+from groupbuy.ports import GatewayError, MessengerError, OrderStatus, Prepay, RefundAccepted, RefundStatus
 
 
 class RecordingGateway:
@@ -13,6 +13,8 @@ class RecordingGateway:
         self.fail_prepay = False
         self.fail_refunds = 0
         self.refund_status = 'PROCESSING'
+        self.paid_orders = {}  # out_trade_no -> naive UTC time WeChat took the money (orderquery's time_end)
+        self.fail_queries = False
         self._ids = itertools.count(1)
 
     def create_prepay(self, *, out_trade_no, amount_fen, description, openid, expires_at, client_ip):
@@ -22,8 +24,23 @@ class RecordingGateway:
         self.prepays.append({'out_trade_no': out_trade_no, 'amount_fen': amount_fen, 'prepay_id': prepay_id})
         return Prepay(prepay_id=prepay_id, pay_params={'package': f'prepay_id={prepay_id}'})
 
+    def pay(self, order, at):
+        """The payer paid `order` at WeChat at `at` (its notification may come later, or never)."""
+        self.paid_orders[order.out_trade_no] = (at, order.amount_fen)
+
+    def query_order(self, out_trade_no):
+        if self.fail_queries:
+            raise GatewayError('SYSTEMERROR', code='SYSTEMERROR')
+        if out_trade_no in self.paid_orders:
+            at, amount = self.paid_orders[out_trade_no]
+            return OrderStatus('SUCCESS', f'tx_{out_trade_no}', amount, at)
+        return OrderStatus('CLOSED' if out_trade_no in self.closed else 'NOTPAY')
+
     def close_order(self, out_trade_no):
+        if out_trade_no in self.paid_orders:
+            return 'paid'
         self.closed.append(out_trade_no)
+        return 'closed'
 
     def refund(self, *, out_trade_no, out_refund_no, total_fen, refund_fen):
         if self.fail_refunds:
