@@ -14,6 +14,7 @@ class RecordingGateway:
         self.fail_refunds = 0
         self.refund_status = 'PROCESSING'
         self.paid_orders = {}  # out_trade_no -> naive UTC time WeChat took the money (orderquery's time_end)
+        self.paid_while_closing = {}  # the payer pays between our orderquery and our closeorder
         self.fail_queries = False
         self._ids = itertools.count(1)
 
@@ -24,9 +25,10 @@ class RecordingGateway:
         self.prepays.append({'out_trade_no': out_trade_no, 'amount_fen': amount_fen, 'prepay_id': prepay_id})
         return Prepay(prepay_id=prepay_id, pay_params={'package': f'prepay_id={prepay_id}'})
 
-    def pay(self, order, at):
-        """The payer paid `order` at WeChat at `at` (its notification may come later, or never)."""
-        self.paid_orders[order.out_trade_no] = (at, order.amount_fen)
+    def pay(self, order, at, while_closing=False):
+        """The payer paid `order` at WeChat at `at` (its notification may come later, or never);
+        `while_closing`: orderquery still says NOTPAY, closeorder then answers ORDERPAID."""
+        (self.paid_while_closing if while_closing else self.paid_orders)[order.out_trade_no] = (at, order.amount_fen)
 
     def query_order(self, out_trade_no):
         if self.fail_queries:
@@ -37,6 +39,8 @@ class RecordingGateway:
         return OrderStatus('CLOSED' if out_trade_no in self.closed else 'NOTPAY')
 
     def close_order(self, out_trade_no):
+        if out_trade_no in self.paid_while_closing:
+            self.paid_orders[out_trade_no] = self.paid_while_closing.pop(out_trade_no)
         if out_trade_no in self.paid_orders:
             return 'paid'
         self.closed.append(out_trade_no)
