@@ -1,19 +1,32 @@
-"""Every setting, read from the environment once. With no WeChat settings, WeChat is the sandbox."""
+"""Every setting, read from the environment once.
+
+WeChat is all or nothing: with no WeChat credential set, every WeChat call goes to the local
+sandbox with its published (not secret) credentials. Once any real credential is set, every one
+the enabled features need must be set too — or `from_env` raises ConfigError naming what is
+missing, and no process starts (a half-configured system would answer real WeChat with the
+sandbox's public keys, or send real money calls to a sandbox).
+"""
 import json
 import os
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from wechat_sandbox.credentials import (DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_APP_SECRET,
-                                        DEFAULT_MCH_ID, DEFAULT_OA_AES_KEY, DEFAULT_OA_APP_ID,
-                                        DEFAULT_OA_APP_SECRET, DEFAULT_OA_TOKEN)
-
 WECHAT_API = 'https://api.weixin.qq.com/'
 WECHAT_PAY_API = 'https://api.mch.weixin.qq.com/'
 WECHAT_OPEN = 'https://open.weixin.qq.com/connect/'  # H5 OAuth pages
 WECHAT_MP = 'https://mp.weixin.qq.com/'  # official-account QR pictures (showqrcode)
 WECHAT_AVATAR_HOSTS = 'thirdwx.qlogo.cn,wx.qlogo.cn'
+
+# The credentials of each WeChat feature: all of a feature's, or none (then it is off, or the sandbox).
+MINIAPP_AND_PAY = ('wechat_app_id', 'wechat_app_secret', 'wechat_mch_id', 'wechat_api_key',
+                   'wechat_mch_cert', 'wechat_mch_key')
+OFFICIAL_ACCOUNT = ('wechat_oa_app_id', 'wechat_oa_app_secret', 'wechat_oa_token', 'wechat_oa_aes_key')
+CREDENTIALS = MINIAPP_AND_PAY + OFFICIAL_ACCOUNT
+
+
+class ConfigError(Exception):
+    """The environment describes a system that must not start; the message says what to set."""
 
 
 @dataclass
@@ -37,18 +50,18 @@ class Settings:
     quiet_tz: str = 'Asia/Shanghai'
     broadcast_rate_per_s: float = 20.0
     notify_max_attempts: int = 5
-    wechat_app_id: str = DEFAULT_APP_ID
-    wechat_app_secret: str = DEFAULT_APP_SECRET
-    wechat_mch_id: str = DEFAULT_MCH_ID
-    wechat_api_key: str = DEFAULT_API_KEY
-    wechat_mch_cert: str = ''
+    wechat_app_id: str = ''
+    wechat_app_secret: str = ''
+    wechat_mch_id: str = ''
+    wechat_api_key: str = ''
+    wechat_mch_cert: str = ''  # merchant certificate and key files: refunds need them
     wechat_mch_key: str = ''
     wechat_api_base_url: str = ''
     wechat_pay_base_url: str = ''
-    wechat_oa_app_id: str = DEFAULT_OA_APP_ID  # the official account (服务号): bot, H5 OAuth, JS-SDK
-    wechat_oa_app_secret: str = DEFAULT_OA_APP_SECRET
-    wechat_oa_token: str = DEFAULT_OA_TOKEN  # the bot callback's token
-    wechat_oa_aes_key: str = DEFAULT_OA_AES_KEY  # EncodingAESKey: encrypted (safe) mode
+    wechat_oa_app_id: str = ''  # the official account (服务号): bot, H5 OAuth, JS-SDK
+    wechat_oa_app_secret: str = ''
+    wechat_oa_token: str = ''  # the bot callback's token
+    wechat_oa_aes_key: str = ''  # EncodingAESKey: encrypted (safe) mode
     wechat_open_base_url: str = ''
     wechat_mp_base_url: str = ''
     wechat_app_username: str = ''  # the mini-program's original id (gh_...): the H5 page's open button
@@ -68,7 +81,7 @@ class Settings:
         values.update({k.lower(): v for k, v in (overrides or {}).items()
                        if k.lower() in {f.name for f in fields(cls)}})
         s = cls(**values)
-        s._fill_defaults(explicit_app=bool(os.environ.get('WECHAT_APP_ID') or 'wechat_app_id' in values))
+        s._fill_defaults(given=set(values))
         return s
 
     @property
@@ -84,30 +97,65 @@ class Settings:
     def uses_sandbox(self) -> bool:
         return self.wechat_api_base_url.startswith('http://127.0.0.1')
 
-    def _fill_defaults(self, explicit_app: bool) -> None:
+    def _fill_defaults(self, given: set) -> None:
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
         self.data_dir = str(Path(self.data_dir).resolve())
         if not self.database_url:
             self.database_url = f'sqlite:///{self.data_dir}/pinke.db'
+        live = _real_credentials(self)
+        if live:
+            _require_production(self)
+        else:
+            for name, value in _sandbox_credentials().items():
+                if name not in given:  # WECHAT_OA_AES_KEY= (empty) still means "plaintext mode"
+                    setattr(self, name, value)
         if not (self.secret_key and self.admin_token):
             stored = _stored_secrets(Path(self.data_dir) / 'secrets.json')
             self.secret_key = self.secret_key or stored['secret_key']
             self.admin_token = self.admin_token or stored['admin_token']
         sandbox = f'http://127.0.0.1:{self.sandbox_port}/'
-        self.wechat_api_base_url = self.wechat_api_base_url or (WECHAT_API if explicit_app else sandbox)
-        self.wechat_pay_base_url = self.wechat_pay_base_url or (WECHAT_PAY_API if explicit_app else sandbox)
-        self.wechat_open_base_url = self.wechat_open_base_url or (WECHAT_OPEN if explicit_app else sandbox + 'connect/')
-        self.wechat_mp_base_url = self.wechat_mp_base_url or (WECHAT_MP if explicit_app else sandbox)
+        self.wechat_api_base_url = self.wechat_api_base_url or (WECHAT_API if live else sandbox)
+        self.wechat_pay_base_url = self.wechat_pay_base_url or (WECHAT_PAY_API if live else sandbox)
+        self.wechat_open_base_url = self.wechat_open_base_url or (WECHAT_OPEN if live else sandbox + 'connect/')
+        self.wechat_mp_base_url = self.wechat_mp_base_url or (WECHAT_MP if live else sandbox)
         self.poster_image_hosts = self.poster_image_hosts or (
-            WECHAT_AVATAR_HOSTS if explicit_app else f'127.0.0.1:{self.sandbox_port}')
-        if explicit_app:  # never answer real WeChat with the sandbox's public token and keys
-            for name, sandbox_value in (('wechat_oa_app_id', DEFAULT_OA_APP_ID),
-                                        ('wechat_oa_app_secret', DEFAULT_OA_APP_SECRET),
-                                        ('wechat_oa_token', DEFAULT_OA_TOKEN),
-                                        ('wechat_oa_aes_key', DEFAULT_OA_AES_KEY)):
-                if getattr(self, name) == sandbox_value:
-                    setattr(self, name, '')
+            WECHAT_AVATAR_HOSTS if live else f'127.0.0.1:{self.sandbox_port}')
         self.public_base_url = (self.public_base_url or f'http://127.0.0.1:{self.port}').rstrip('/')
+
+
+def _sandbox_credentials() -> dict:
+    """The sandbox's published credentials, used only when no real one is set."""
+    from wechat_sandbox import credentials as c
+    return {'wechat_app_id': c.DEFAULT_APP_ID, 'wechat_app_secret': c.DEFAULT_APP_SECRET,
+            'wechat_mch_id': c.DEFAULT_MCH_ID, 'wechat_api_key': c.DEFAULT_API_KEY,
+            'wechat_oa_app_id': c.DEFAULT_OA_APP_ID, 'wechat_oa_app_secret': c.DEFAULT_OA_APP_SECRET,
+            'wechat_oa_token': c.DEFAULT_OA_TOKEN, 'wechat_oa_aes_key': c.DEFAULT_OA_AES_KEY}
+
+
+def _real_credentials(s: Settings) -> list[str]:
+    """The credentials set to something other than the sandbox's public values."""
+    sandbox = _sandbox_credentials()
+    return [n for n in CREDENTIALS if getattr(s, n) and getattr(s, n) != sandbox.get(n)]
+
+
+def _require_production(s: Settings) -> None:
+    """Real WeChat: the mini-program and its merchant entirely (refunds need the certificate files),
+    the official account entirely or not at all, and the secrets every process must share."""
+    sandbox = _sandbox_credentials()
+    missing = [n for n in MINIAPP_AND_PAY if not getattr(s, n) or getattr(s, n) == sandbox.get(n)]
+    if any(getattr(s, n) for n in OFFICIAL_ACCOUNT):
+        missing += [n for n in OFFICIAL_ACCOUNT if not getattr(s, n) or getattr(s, n) == sandbox.get(n)]
+    missing += [n for n in ('secret_key', 'admin_token', 'public_base_url') if not getattr(s, n)]
+    problems = [f'{n.upper()} is not set' for n in missing]
+    for name in ('wechat_mch_cert', 'wechat_mch_key'):
+        path = getattr(s, name)
+        if path and not os.access(path, os.R_OK):
+            problems.append(f'{name.upper()}={path} is not a readable file (refunds need it)')
+    if s.public_base_url and not s.public_base_url.startswith('https://'):
+        problems.append(f'PUBLIC_BASE_URL={s.public_base_url} must be https:// (WeChat calls it)')
+    if problems:
+        raise ConfigError('real WeChat credentials are set, but the configuration is incomplete: '
+                          + '; '.join(problems) + '. Set them all, or none to use the sandbox.')
 
 
 def _cast(kind, raw: str):
