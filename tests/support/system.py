@@ -1,5 +1,6 @@
 """The real system for e2e and browser tests: `flask up` (sandbox, gunicorn, RQ worker, scheduler) on free
 ports, sharing the session's Redis (own key prefix) and a database of its own."""
+import contextlib
 import os
 import secrets
 import signal
@@ -71,15 +72,21 @@ def stack_env(tmp_root, redis_url):
 
 @pytest.fixture(scope='session')
 def stack(stack_env, tmp_root, redis_client):
-    log_path = tmp_root / 'e2e' / 'stack.log'
+    with running_stack(stack_env, tmp_root / 'e2e', redis_client) as api:
+        yield api
+
+
+@contextlib.contextmanager
+def running_stack(env: dict, data_dir: Path, redis_client):
+    """`flask up` with `env` (from `system_env`), its log in `data_dir`; an Api on it until the block ends."""
+    log_path = data_dir / 'stack.log'
     with open(log_path, 'wb') as log:
-        proc = subprocess.Popen([sys.executable, '-m', 'flask', '--app', 'wsgi', 'up'], cwd=ROOT, env=stack_env,
+        proc = subprocess.Popen([sys.executable, '-m', 'flask', '--app', 'wsgi', 'up'], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    api = Api(f'http://127.0.0.1:{stack_env["PORT"]}', f'http://127.0.0.1:{stack_env["SANDBOX_PORT"]}',
-              stack_env['ADMIN_TOKEN'])
+    api = Api(f'http://127.0.0.1:{env["PORT"]}', f'http://127.0.0.1:{env["SANDBOX_PORT"]}', env['ADMIN_TOKEN'])
     try:
         _wait_up(api, proc, log_path)
-        api.env = stack_env
+        api.env = env
         api.log_path = log_path
         yield api
     finally:
@@ -88,7 +95,7 @@ def stack(stack_env, tmp_root, redis_client):
             proc.wait(20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-        delete_prefixed(redis_client, stack_env['KEY_PREFIX'])
+        delete_prefixed(redis_client, env['KEY_PREFIX'])
 
 
 def _wait_up(api: Api, proc, log_path: Path) -> None:
