@@ -2,13 +2,14 @@
 are filtered by `callback`); returns the passive text reply or None (nothing to say).
 
 Slow or failure-prone work — asking WeChat for the follower's unionid, uploading a card picture,
-sending the mini-program card — is queued as RQ jobs so the reply stays within 5 seconds.
+sending the mini-program card — is queued as RQ jobs so the reply stays within 5 seconds; only
+「我的拼团」 from a follower not yet tied to their mini-program self asks WeChat first (`linking`).
 """
 from wechatpy import events, messages
 
 from groupbuy import errors, identity, referrals, sharing
 
-from . import texts
+from . import linking, texts
 
 MY_GROUPS_WORDS = ('拼团', '我的拼团')
 MENU = {'MY_GROUPS': 'my_groups', 'HELP': 'help'}
@@ -23,19 +24,26 @@ def answer(rt, message, delivery: str) -> str | None:
         return None  # WeChat shows nothing to someone who just left
     if isinstance(message, (events.SubscribeScanEvent, events.SubscribeEvent)):
         user = identity.set_following(deps, oa_openid, True)
-        deps.enqueue('link_follower', oa_openid)
+        linking.link_later(rt, user)
         scene = getattr(message, 'scene_id', None)
         return texts.WELCOME + '\n' + (_group_by_qr(rt, user, scene, delivery) if scene else texts.HELP)
     user = identity.set_following(deps, oa_openid, True)  # only followers can message the account
+    if _asks_my_groups(message):
+        return _my_groups(rt, user)
+    linking.link_later(rt, user)  # e.g. they followed before Pinke went live
     if isinstance(message, events.ScanEvent):
         return _group_by_qr(rt, user, message.scene_id, delivery)
-    if isinstance(message, events.ClickEvent):
-        return _my_groups(rt, user) if MENU.get(message.key) == 'my_groups' else texts.HELP
-    if isinstance(message, messages.TextMessage):
-        return _my_groups(rt, user) if message.content.strip() in MY_GROUPS_WORDS else texts.HELP
+    if isinstance(message, (events.ClickEvent, messages.TextMessage)):
+        return texts.HELP
     if isinstance(message, events.BaseEvent):
         return None  # menu links, location reports...: nothing to say
     return texts.HELP  # pictures, voice, stickers
+
+
+def _asks_my_groups(message) -> bool:
+    if isinstance(message, events.ClickEvent):
+        return MENU.get(message.key) == 'my_groups'
+    return isinstance(message, messages.TextMessage) and (message.content or '').strip() in MY_GROUPS_WORDS
 
 
 def _group_by_qr(rt, user, scene: str, delivery: str) -> str:
@@ -55,9 +63,11 @@ def _group_by_qr(rt, user, scene: str, delivery: str) -> str:
 
 def _my_groups(rt, user) -> str:
     now = rt.deps.now()
-    live = sharing.live_groups_of(user.id, now)
+    linked = linking.linked_now(rt, user)
+    person = linked or user  # linked may be another row: the survivor of a merge
+    live = sharing.live_groups_of(person.id, now)
     if not live:
-        return texts.NO_GROUPS
-    ref = referrals.share_ref(rt.settings.secret_key, user.id)
+        return texts.NO_GROUPS if linked else texts.LOOKING_UP
+    ref = referrals.share_ref(rt.settings.secret_key, person.id)
     base = rt.settings.public_base_url
     return texts.my_groups([(p, f'{base}/g/{p.share_code}?from={ref}') for p in live], now)

@@ -9,6 +9,7 @@ WELCOME = '欢迎关注拼课！和朋友一起拼，好课更便宜。'
 NO_GROUPS = '你还没有进行中的拼团。打开小程序开个团，或者让好友把拼团链接发给你。'
 GROUP_GONE = '这个拼团已经找不到了，看看其他拼团吧。'
 CARD_COMING = '拼团卡片马上发给你，点开即可参团。'
+LOOKING_UP = '正在查找你在小程序里的拼团，请过一会儿再回复「我的拼团」。'
 
 
 def group_line(p: GroupProgress, now) -> str:

@@ -15,7 +15,9 @@ threads = int(os.environ.get('WEB_THREADS', '16'))  # only for WEB_WORKER_CLASS=
 timeout = 60
 graceful_timeout = 5  # open event streams never end on their own
 accesslog = os.environ.get('WEB_ACCESS_LOG', '-')
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The path, never the query string (%(r)s would print it): WeChat's callback carries its signature,
+# timestamp and nonce there, H5 OAuth its one-time code and state; none helps reading a log.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
 def post_fork(server, worker):

@@ -1,7 +1,8 @@
 """RQ jobs of the official-account bot: the slow WeChat calls kept out of its 5-second reply.
 Each takes plain ids and strings and is harmless to run twice."""
-from config.wechat_oa import follower_unionid, send_miniprogram_card
-from groupbuy import identity, sharing
+from bot.linking import link
+from config.wechat_oa import send_miniprogram_card
+from groupbuy import sharing
 from groupbuy.once import first_time, forget
 from posters import pictures
 
@@ -9,11 +10,9 @@ from .runtime import current
 
 
 def link_follower(oa_openid: str) -> int:
-    """Ask WeChat who a new follower is across our apps (unionid) and make them one user with their
-    mini-program self. Returns the user id."""
-    rt = current()
-    unionid = follower_unionid(rt.oa_client, oa_openid)
-    return identity.sign_in_official_account(rt.deps, oa_openid, unionid, channel='oa_follow').user.id
+    """Ask WeChat who a follower is across our apps (unionid) and make them one user with their
+    mini-program self (bot/linking.py). Returns the user id."""
+    return link(current(), oa_openid).id
 
 
 def send_group_card(oa_openid: str, share_code: str, ref: str, delivery: str) -> str:

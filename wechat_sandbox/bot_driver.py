@@ -1,10 +1,15 @@
 """`POST /sandbox/bot/send`: play a WeChat user talking to the official account.
 
 Builds the XML WeChat would push (a text, a menu click, a follow, a QR scan...), signs it with
-the callback token — and, with `encrypt: true`, wraps it in safe mode (AES, msg_signature) —
-posts it to the app's callback within WeChat's 5 seconds, and returns what the app answered,
-decrypted and checked as WeChat would. Follows and unfollows update who follows, so template
-messages to an unfollowed user fail as they would.
+the callback token — and when the sandbox has an EncodingAESKey (safe mode, the default) wraps it
+as WeChat does (AES, msg_signature) — with a fresh nonce, posts it to the app's callback within
+WeChat's 5 seconds, and returns what the app answered, decrypted and checked as WeChat would.
+Only followers can talk to an account, so whoever pushes (but for an unfollow) follows from then
+on; follows and unfollows update who follows, so template messages to an unfollowed user fail as
+they would.
+
+`resend` posts an earlier request again byte for byte: WeChat's retry of a push it got no answer
+to is exactly that (same signature, timestamp, nonce and body), and so is an attacker's replay.
 """
 import secrets
 import time
@@ -37,18 +42,21 @@ def send():
     if not isinstance(body, dict):
         raise ControlError(400, "invalid_json", "request body must be a JSON object")
     settings, state = current().settings, current().oa
+    token, aes_key = body.get("token") or settings.oa_token, body.get("aes_key") or settings.oa_aes_key
+    appid = body.get("appid") or settings.oa_app_id
+    url = body.get("url") or settings.bot_callback_url
+    if "resend" in body:
+        return _resend(body["resend"], url, token, aes_key, appid)
     openid = _openid(body, settings, state)
     fields = _message(body, openid, state)
-    token, aes_key = body.get("token") or settings.oa_token, body.get("aes_key") or settings.oa_aes_key
-    url = body.get("url") or settings.bot_callback_url
     timestamp = str(body.get("timestamp") or int(time.time()))
-    nonce = secrets.token_hex(5)
+    nonce = str(body.get("nonce") or secrets.randbelow(10 ** 10))  # WeChat's nonces are digits
     plain = xmltodict.unparse({"xml": fields}, full_document=False)
     query = {"signature": _sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
              "openid": openid}
-    payload, crypto = plain, None
-    if body.get("encrypt"):
-        crypto = WeChatCrypto(token, aes_key, body.get("appid") or settings.oa_app_id)
+    payload = plain
+    if body.get("encrypt", bool(aes_key)):
+        crypto = WeChatCrypto(token, aes_key, appid)
         envelope = xmltodict.parse(crypto.encrypt_message(plain, nonce, timestamp))["xml"]
         payload = xmltodict.unparse({"xml": {"ToUserName": fields["ToUserName"], "Encrypt": envelope["Encrypt"]}},
                                     full_document=False)
@@ -56,14 +64,28 @@ def send():
     if isinstance(body.get("signature"), str):
         query["signature"] = body["signature"]  # a forger's guess
     _track_follow(fields, openid, state)
+    result = _post(url, query, payload, token, aes_key, appid)
+    return jsonify({**result, "openid": openid, "sent": {"query": query, "body": payload, "xml": plain}})
+
+
+def _resend(sent, url, token, aes_key, appid):
+    """The same request again, byte for byte (`sent` as an earlier answer gave it: query and body)."""
+    if not (isinstance(sent, dict) and isinstance(sent.get("query"), dict) and isinstance(sent.get("body"), str)):
+        raise ControlError(400, "invalid_field", "'resend' is the 'sent' of an earlier answer: {query, body}")
+    query = {str(k): str(v) for k, v in sent["query"].items()}
+    return jsonify({**_post(url, query, sent["body"], token, aes_key, appid), "openid": query.get("openid"),
+                    "sent": {"query": query, "body": sent["body"], "xml": sent.get("xml")}})
+
+
+def _post(url, query, payload, token, aes_key, appid):
+    crypto = WeChatCrypto(token, aes_key, appid) if query.get("encrypt_type") == "aes" else None
     try:
         answer = requests.post(f"{url}?{urlencode(query)}", data=payload.encode("utf-8"),
                                headers={"Content-Type": "text/xml"}, timeout=WECHAT_TIMEOUT_S)
     except requests.RequestException as exc:
         raise ControlError(502, "callback_unreachable", f"{type(exc).__name__}: {exc}")
-    return jsonify({"status_code": answer.status_code, "body": answer.text, "openid": openid,
-                    "sent": {"query": query, "xml": plain},
-                    "reply": _reply(answer, crypto, token, settings) if answer.ok else None})
+    return {"status_code": answer.status_code, "body": answer.text,
+            "reply": _reply(answer, crypto) if answer.ok else None}
 
 
 def _openid(body, settings, state):
@@ -107,16 +129,14 @@ def _message(body, openid, state):
 
 
 def _track_follow(fields, openid, state):
-    event = fields.get("Event")
-    if event in ("subscribe", "unsubscribe"):
-        following = event == "subscribe"
-        state.set_following(openid, following)
-        log = current().messages
-        with log.lock:
-            (log.unfollowed.discard if following else log.unfollowed.add)(openid)
+    following = fields.get("Event") != "unsubscribe"  # WeChat takes messages from followers only
+    state.set_following(openid, following)
+    log = current().messages
+    with log.lock:
+        (log.unfollowed.discard if following else log.unfollowed.add)(openid)
 
 
-def _reply(answer, crypto, token, settings):
+def _reply(answer, crypto):
     text = answer.text.strip()
     if not text or text == "success":
         return None

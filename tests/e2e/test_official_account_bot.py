@@ -1,5 +1,6 @@
-"""The official-account bot, driven the way WeChat drives it: the sandbox signs (and encrypts) a
-follower's message or event and posts it to the running app's /wechat/callback."""
+"""The official-account bot, driven the way WeChat drives it: the sandbox signs and encrypts (safe
+mode) a follower's message or event and posts it to the running app's /wechat/callback. A forger
+holds what the URL gives away — signature, timestamp, nonce — and nothing else."""
 import hashlib
 import secrets
 import time
@@ -21,6 +22,11 @@ def send(stack, **message) -> dict:
     answer = stack.http.post(stack.sandbox + '/sandbox/bot/send', json=message, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def resend(stack, earlier: dict) -> dict:
+    """The same request again, byte for byte: WeChat's retry (or a replay)."""
+    return send(stack, resend=earlier['sent'])
 
 
 def said(result: dict) -> str:
@@ -111,23 +117,95 @@ def test_the_url_check_echoes_only_a_signed_request(stack):
     assert bad.status_code == 403 and 'hello' not in bad.text
 
 
-def test_a_message_wechat_retries_is_handled_once(stack):
+def test_a_message_wechat_retries_is_answered_as_first_and_acted_on_once(stack):
     _, share = formed_group(stack, group_size=2)
-    fan, created = name('retry'), int(time.time())
-    scan = dict(user=fan, type='event', event='subscribe', scene=share, create_time=created)
-    first, retry = send(stack, **scan), send(stack, **scan)  # WeChat got no answer in 5 s and sent it again
-    assert said(first) == said(retry) and '还差1人成团' in said(first)
-    wait_until(lambda: cards(stack, first['openid']), what='the card')
-    time.sleep(1.0)  # a second card would have arrived by now
-    assert len(cards(stack, first['openid'])) == 1
+    fan = name('retry')
+    first = send(stack, user=fan, type='event', event='subscribe', scene=share)
+    retries = [resend(stack, first) for _ in range(2)]  # WeChat heard no answer in 5 s: the same request again
+    assert [said(r) for r in retries] == [said(first)] * 2 and '还差1人成团' in said(first)
+    created = int(time.time()) - 10  # the same push under a new nonce is still that push (sender + time + event)
+    scan = dict(user=fan, type='event', event='SCAN', scene=share, create_time=created)
+    assert said(send(stack, **scan)) == said(send(stack, **scan))
     text = dict(user=fan, content='帮助', msg_id=secrets.randbits(60))
     assert said(send(stack, **text)) == said(send(stack, **text))
+    _, other = formed_group(stack, group_size=2)
+    send(stack, user=fan, type='event', event='SCAN', scene=other)  # queued after any duplicate card
+
+    def of_group(code):
+        return [c for c in cards(stack, first['openid']) if f'code={code}' in c['data']['pagepath']]
+    wait_until(lambda: of_group(other), what='the card of the last scan')
+    assert len(of_group(share)) == 2  # one for the follow, one for the scan: the worker takes jobs in order
 
 
 def test_bad_bodies_are_refused_without_a_500(stack):
     for body in (b'', b'not xml', b'<xml><MsgType>text</MsgType></xml>'):
-        timestamp, nonce = str(int(time.time())), 'n2'
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
         signature = signed(timestamp, nonce)
         answer = requests.post(stack.api + '/wechat/callback', data=body, timeout=5,
                                params={'signature': signature, 'timestamp': timestamp, 'nonce': nonce})
-        assert answer.status_code == 400, (body, answer.text)
+        assert answer.status_code in (400, 403), (body, answer.text)  # safe mode refuses plaintext first
+
+
+def follower_with_a_live_group(stack) -> tuple[str, str]:
+    """(test user, share code): a member of a forming group who follows the account, tied to their
+    mini-program self (so 我的拼团 lists the group)."""
+    _, share = formed_group(stack, group_size=3)
+    member = name('victim')
+    joined = stack.join(stack.login(member), share).json()
+    assert stack.confirm(joined).status_code == 200
+    wait_until(lambda: stack.group(share)['paid_count'] == 2, what='member paid')
+    send(stack, user=member, type='event', event='subscribe')
+    wait_until(lambda: share in said(send(stack, user=member, content='我的拼团')), what='their groups listed')
+    return member, share
+
+
+def test_in_safe_mode_a_forged_plaintext_push_cannot_read_a_followers_groups(stack):
+    victim, share = follower_with_a_live_group(stack)
+    genuine = send(stack, user=victim, content='帮助')
+    captured = genuine['sent']['query']  # e.g. from an access log
+    forged = (f'<xml><ToUserName>gh_sandbox_oa</ToUserName><FromUserName>{genuine["openid"]}</FromUserName>'
+              f'<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType><Content>我的拼团</Content>'
+              f'<MsgId>{secrets.randbits(60)}</MsgId></xml>')
+    plain_query = {k: v for k, v in captured.items() if k not in ('encrypt_type', 'msg_signature')}
+    for query in (plain_query, captured):
+        answer = requests.post(stack.api + '/wechat/callback', params=query, data=forged.encode(), timeout=5)
+        assert answer.status_code in (400, 403) and share not in answer.text, answer.text
+    signed_plaintext = send(stack, user=victim, content='我的拼团', encrypt=False)  # even signed by WeChat's token
+    assert signed_plaintext['status_code'] == 403 and share not in signed_plaintext['body']
+
+
+def test_a_nonce_is_accepted_with_one_body_only(stack):
+    fan = name('nonce')
+    first = send(stack, user=fan, content='帮助')
+    query = first['sent']['query']
+    other = send(stack, user=fan, type='event', event='unsubscribe', nonce=query['nonce'],
+                 timestamp=query['timestamp'])  # validly signed and encrypted, but the nonce is spent
+    assert (other['status_code'], other['reply']) == (403, None)
+    again = resend(stack, first)  # the same request again is WeChat's retry: the first reply
+    assert again['status_code'] == 200 and said(again) == said(first)
+
+
+def test_the_access_log_shows_no_query_string_of_wechats_callbacks(stack):
+    follower_with_a_live_group(stack)  # pays (the notify callback) and talks to the bot
+    url_check = {'signature': signed('1', 'n'), 'timestamp': '1', 'nonce': 'n', 'echostr': 'e'}
+    requests.get(stack.api + '/wechat/callback', params=url_check, timeout=5)
+
+    def logged():
+        lines = stack.log_path.read_text(errors='replace').splitlines()
+        ours = [line for line in lines if '/wechat/callback' in line or '/api/pay/' in line]
+        return ours if any('/api/pay/notify' in line for line in ours) and \
+            any('GET /wechat/callback' in line for line in ours) else None
+    lines = wait_until(logged, what='the callbacks in the access log')
+    leaks = [line for line in lines if any(word in line for word in ('signature=', 'nonce=', 'timestamp=', '?'))]
+    assert leaks == []
+
+
+def test_a_follower_from_before_pinke_went_live_gets_their_groups_on_first_ask(stack):
+    _, share = formed_group(stack, group_size=3)
+    member = name('early')
+    joined = stack.join(stack.login(member), share).json()
+    assert stack.confirm(joined).status_code == 200
+    wait_until(lambda: stack.group(share)['paid_count'] == 2, what='member paid')
+    # they followed long ago: Pinke never got their follow, and this is the first thing it hears from them
+    text = said(send(stack, user=member, content='我的拼团'))
+    assert share in text and '还差1人成团' in text

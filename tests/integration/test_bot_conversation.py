@@ -1,20 +1,39 @@
 """What the bot answers, on the real database and Redis (WeChat's protocol is tested end to end in
 tests/e2e/test_official_account_bot.py)."""
 import json
+import threading
 import types
 
+import pytest
 from wechatpy import parse_message
+from werkzeug.serving import make_server
 
 from bot import conversation, texts
+from config.wechat import BaseUrlWeChatClient
 from groupbuy import accounts, groups, identity
 from groupbuy.models import Event, Group, User
 from tests.support.builders import campaign, pay, user
+from wechat_sandbox import create_sandbox_app
+from wechat_sandbox.credentials import DEFAULT_OA_APP_ID, DEFAULT_OA_APP_SECRET
 
 
-def runtime(deps):
+@pytest.fixture(scope='module')
+def sandbox():
+    """WeChat's user/info (a follower's unionid), for followers the bot has not tied yet."""
+    app = create_sandbox_app()
+    server = make_server('127.0.0.1', 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield app, f'http://127.0.0.1:{server.server_port}/'
+    server.shutdown()
+
+
+def runtime(deps, wechat_url='http://127.0.0.1:9/'):
+    """The bot's runtime; its official-account client reaches WeChat at `wechat_url` (by default
+    nowhere: a test that needs WeChat passes the sandbox)."""
     settings = types.SimpleNamespace(secret_key='k', public_base_url='https://pinke.example',
                                      miniapp_group_page='pages/group/index')
-    return types.SimpleNamespace(deps=deps, settings=settings, redis=deps.redis)
+    oa_client = BaseUrlWeChatClient(DEFAULT_OA_APP_ID, DEFAULT_OA_APP_SECRET, base_url=wechat_url, timeout=5)
+    return types.SimpleNamespace(deps=deps, settings=settings, redis=deps.redis, oa_client=oa_client)
 
 
 def push(openid, **fields):
@@ -45,6 +64,7 @@ def test_my_groups_lists_each_live_group_with_seats_and_time_left_and_a_link(dep
 
 def test_someone_without_live_groups_hears_how_to_start_and_anything_else_gets_help(deps):
     rt = runtime(deps)
+    identity.sign_in_official_account(deps, 'oa-fay', 'union-fay', channel='oa_follow')
     assert conversation.answer(rt, push('oa-fay', MsgType='text', Content='拼团', MsgId='2'), 'd') == texts.NO_GROUPS
     assert conversation.answer(rt, push('oa-fay', MsgType='text', Content='你好', MsgId='3'), 'd') == texts.HELP
     assert conversation.answer(rt, push('oa-fay', MsgType='image', PicUrl='x', MediaId='m', MsgId='4'), 'd') \
@@ -74,3 +94,41 @@ def test_unfollowing_marks_the_user_not_following_and_says_nothing(deps):
     conversation.answer(rt, push('oa-ivy', MsgType='event', Event='subscribe'), 'd1')
     assert conversation.answer(rt, push('oa-ivy', MsgType='event', Event='unsubscribe'), 'd2') is None
     assert accounts.oa_recipient(User.get(User.oa_openid == 'oa-ivy')) is None
+
+
+def follower(sandbox, name):
+    """A test user who follows the account at WeChat (the sandbox) but never sent us a follow push."""
+    state = sandbox[0].extensions['wechat_sandbox'].oa
+    oa_openid, unionid = state.user(DEFAULT_OA_APP_ID, name)
+    state.set_following(oa_openid, True)
+    return oa_openid, unionid
+
+
+def test_an_unlinked_followers_my_groups_asks_wechat_and_lists_their_mini_program_groups(deps, sandbox):
+    oa_openid, unionid = follower(sandbox, 'ned')
+    member = identity.sign_in_miniapp(deps, 'mp-ned', unionid).user
+    live = formed_group(deps, member)
+    identity.set_following(deps, oa_openid, True)  # a follower from before Pinke went live: no unionid
+    rt = runtime(deps, sandbox[1])
+    reply = conversation.answer(rt, push(oa_openid, MsgType='text', Content='我的拼团', MsgId='11'), 'd1')
+    assert live.share_code in reply
+    assert User.get(User.oa_openid == oa_openid).id == member.id  # one person now
+    assert 'link_follower' not in [name for name, _ in deps.jobs.pending]
+
+
+def test_an_unlinked_followers_my_groups_says_it_is_looking_while_wechat_cannot_answer(deps):
+    identity.set_following(deps, 'oa-ora', True)
+    rt = runtime(deps)  # WeChat unreachable
+    ask = push('oa-ora', MsgType='event', Event='CLICK', EventKey='MY_GROUPS')
+    assert conversation.answer(rt, ask, 'd1') == texts.LOOKING_UP
+    assert deps.jobs.pending == [('link_follower', ('oa-ora',))]
+
+
+def test_any_push_from_an_unlinked_follower_queues_the_link_but_not_on_every_message(deps):
+    rt = runtime(deps)
+    assert conversation.answer(rt, push('oa-pam', MsgType='text', Content='你好', MsgId='21'), 'd1') == texts.HELP
+    conversation.answer(rt, push('oa-pam', MsgType='text', Content='在吗', MsgId='22'), 'd2')
+    assert deps.jobs.pending == [('link_follower', ('oa-pam',))]
+    identity.sign_in_official_account(deps, 'oa-quin', 'union-quin', channel='oa_follow')
+    conversation.answer(rt, push('oa-quin', MsgType='text', Content='你好', MsgId='23'), 'd3')
+    assert deps.jobs.pending == [('link_follower', ('oa-pam',))]  # already tied: nothing to ask
