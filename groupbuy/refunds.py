@@ -5,6 +5,7 @@ from . import errors
 from .db import transaction
 from .events import record_event
 from .models import Order, Refund
+from .payments import PaymentNotice, record_payment
 from .ports import GatewayError
 
 ATTENTION_STATUSES = ('pending', 'submitted', 'succeeded', 'failed')
@@ -45,9 +46,20 @@ def refund_order(deps, order_id: int) -> str:
     return 'submitted'
 
 
+# WeChat's word on a refund that went wrong, as operators read it in the attention list.
+REFUND_TROUBLE = {
+    'CHANGE': 'CHANGE (退款异常): WeChat could not return the money to the payer (card frozen or cancelled); '
+              'refund by hand on the merchant platform',
+    'REFUNDCLOSE': 'REFUNDCLOSE (退款关闭): WeChat closed the refund and returned nothing; check, then retry',
+    'NOTFOUND': 'NOTFOUND (REFUNDNOTEXIST): WeChat knows no refund with this out_refund_no; check, then retry',
+}
+
+
 def record_refund_notice(deps, notice: RefundNotice) -> str:
-    """Finish a refund when WeChat says the money is back. Idempotent. Raises NotFound,
-    PaymentMismatch. Returns 'refunded', 'refund_failed' or 'duplicate'."""
+    """Finish a refund when WeChat says the money is back; when WeChat says it went wrong (CHANGE,
+    REFUNDCLOSE), put it in the operators' attention list — also if our own call never heard back
+    (still pending). Idempotent. Raises NotFound, PaymentMismatch. Returns 'refunded',
+    'refund_failed' or 'duplicate'."""
     refund = Refund.get_or_none(Refund.out_refund_no == notice.out_refund_no)
     if refund is None:
         raise errors.NotFound('no refund with that out_refund_no')
@@ -66,22 +78,31 @@ def record_refund_notice(deps, notice: RefundNotice) -> str:
             record_event('order_refunded', user=Order.get_by_id(refund.order_id).user_id, at=now,
                          amount_fen=refund.amount_fen)
             return 'refunded'
-        changed = (Refund.update(status='failed', last_error=f'WeChat refund {notice.refund_status}',
+        trouble = REFUND_TROUBLE.get(notice.refund_status, f'{notice.refund_status}: WeChat refund did not succeed')
+        changed = (Refund.update(status='failed', last_error=trouble, refund_id=notice.refund_id or refund.refund_id,
                                  updated_at=now)
-                   .where(Refund.id == refund.id, Refund.status == 'submitted').execute())
+                   .where(Refund.id == refund.id, Refund.status.in_(('pending', 'submitted'))).execute())
         return 'refund_failed' if changed else 'duplicate'
 
 
-def close_payment(deps, order_id: int) -> None:
-    """Close an unpaid order at WeChat so the payer cannot pay it after the seat is gone.
-    Best effort: a payment that slips through anyway is refunded by record_payment."""
+def close_payment(deps, order_id: int) -> str:
+    """Close an unpaid order at WeChat so the payer cannot pay it after the seat is gone (the seat's
+    release could not reach WeChat). WeChat answering ORDERPAID means the payer was quicker: the
+    payment is recorded like its notice (seated if it was in time and there is room, else refunded)."""
     order = Order.get_or_none(Order.id == order_id)
     if order is None or order.status != 'closed':
-        return
+        return 'noop'
     try:
-        deps.gateway.close_order(order.out_trade_no)
+        if deps.gateway.close_order(order.out_trade_no) != 'paid':
+            return 'closed'
+        status = deps.gateway.query_order(order.out_trade_no)
     except GatewayError:
-        pass
+        return 'unknown'  # best effort: a payment that slips through anyway is judged by record_payment
+    if not status.paid:
+        return 'unknown'
+    return record_payment(deps, PaymentNotice(out_trade_no=order.out_trade_no, transaction_id=status.transaction_id,
+                                              amount_fen=status.amount_fen or order.amount_fen,
+                                              paid_at=status.paid_at))
 
 
 def list_refunds(status: str | None = None, limit: int = 200) -> list[Refund]:

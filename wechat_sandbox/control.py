@@ -5,7 +5,9 @@ here instead, and inspect what the sandbox stored and delivered.
 """
 from flask import Blueprint, jsonify, request
 
-from . import ids, payloads
+from . import clock, ids, payloads
+from .codes import FORCIBLE, REFUND_ENDINGS
+from .pay import load_order
 from .runtime import current
 from .store import PAID_STATES
 
@@ -41,16 +43,33 @@ def _text(body, name):
     return value
 
 
+def _count(body):
+    count = body.get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ControlError(400, "invalid_field", "'count' must be a non-negative integer")
+    return count
+
+
+def _seconds(body, name, low, high):
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ControlError(400, "invalid_field", f"'{name}' must be a number of seconds from {low} to {high}")
+    return float(value)
+
+
 def _order_by_prepay(prepay_id):
-    order = current().store.find_order(prepay_id=prepay_id)
+    order = load_order(current().store, prepay_id=prepay_id)
     if order is None:
         raise ControlError(404, "order_not_found", f"no order with prepay_id {prepay_id}")
     return order
 
 
 def _check_open(order):
+    """What WeChat's cashier says to a payer: a paid, closed or expired order cannot be paid."""
     if order["status"] in PAID_STATES:
         raise ControlError(409, "order_paid", f"order {order['out_trade_no']} is already paid")
+    if order.get("closed_by") == "expiry":
+        raise ControlError(409, "order_expired", f"order expired at {order['time_expire']} (China time)")
     if order["status"] == "CLOSED":
         raise ControlError(409, "order_closed", f"order {order['out_trade_no']} is closed")
 
@@ -59,17 +78,15 @@ def _check_open(order):
 def confirm_payment():
     body = _json_body()
     prepay_id = _text(body, "prepay_id")
-    delay_s = body.get("notify_delay_s", 0)  # the notification is slow to arrive (late-notify tests)
-    if not isinstance(delay_s, (int, float)) or isinstance(delay_s, bool) or not 0 <= delay_s <= 3600:
-        raise ControlError(400, "invalid_field", "notify_delay_s must be a number of seconds from 0 to 3600")
+    if "ignore_expiry" in body:
+        raise ControlError(400, "invalid_field", "WeChat's cashier cannot pay an expired order; to make a "
+                           "payment's notification arrive late, use notify_delay_s")
+    delay_s = _seconds(body, "notify_delay_s", 0, 3600) if "notify_delay_s" in body else 0.0
     sandbox = current()
     with sandbox.store.lock:
         order = _order_by_prepay(prepay_id)
         _check_open(order)
-        now = ids.now()
-        if body.get("ignore_expiry") is not True and now > ids.parse_compact(order["time_expire"]):
-            raise ControlError(409, "order_expired",
-                               f"order expired at {order['time_expire']} (China time)")
+        now = clock.now(sandbox.store)
         order.update(status="SUCCESS", transaction_id=ids.transaction_id(), time_end=ids.compact(now))
         sandbox.store.index_transaction(order)
         notification = payloads.payment_notify(order, sandbox.settings)
@@ -105,37 +122,80 @@ def replay_notification():
     return jsonify(sandbox.notifier.deliver_now("payment", url, notification, out_trade_no))
 
 
+def _fail_next(api, body):
+    count = _count(body)
+    err_code = body.get("err_code", "SYSTEMERROR")
+    if not isinstance(err_code, str) or err_code not in FORCIBLE[api]:
+        raise ControlError(400, "invalid_field", f"WeChat documents these err_code for {api}: "
+                           + ", ".join(FORCIBLE[api]))
+    current().store.set_next(f"fail:{api}", count, err_code)
+    return jsonify({"api": api, "count": count, "err_code": err_code, "err_code_des": FORCIBLE[api][err_code]})
+
+
+@bp.post("/pay/fail-next")
+def fail_next():
+    """The next `count` authenticated calls of `api` answer result_code FAIL with `err_code`."""
+    body = _json_body()
+    api = body.get("api")
+    if not isinstance(api, str) or api not in FORCIBLE:
+        raise ControlError(400, "invalid_field", "'api' must be one of " + ", ".join(FORCIBLE))
+    return _fail_next(api, body)
+
+
 @bp.post("/refunds/fail-next")
 def fail_next_refunds():
+    """Short for /sandbox/pay/fail-next with api "refund"."""
+    return _fail_next("refund", _json_body())
+
+
+@bp.post("/refunds/outcome-next")
+def refund_outcome_next():
+    """The next `count` accepted refunds end in `refund_status` (CHANGE or REFUNDCLOSE) instead of
+    SUCCESS, in their notification and in refundquery."""
     body = _json_body()
-    count = body.get("count")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ControlError(400, "invalid_field", "'count' must be a non-negative integer")
-    err_code = body.get("err_code", "SYSTEMERROR")
-    if not isinstance(err_code, str) or not err_code:
-        raise ControlError(400, "invalid_field", "'err_code' must be a non-empty string")
-    current().store.set_refund_failures(count, err_code)
-    return jsonify({"count": count, "err_code": err_code})
+    count, ending = _count(body), body.get("refund_status", "CHANGE")
+    if not isinstance(ending, str) or ending not in REFUND_ENDINGS:
+        raise ControlError(400, "invalid_field", "'refund_status' must be one of " + ", ".join(REFUND_ENDINGS))
+    current().store.set_next("outcome:refund", count, ending)
+    return jsonify({"count": count, "refund_status": ending})
 
 
 @bp.post("/refunds/hold-next")
 def hold_next_refunds():
     """The next `count` refund calls are carried out but answered only after `seconds`."""
     body = _json_body()
-    count, seconds = body.get("count"), body.get("seconds", 5)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ControlError(400, "invalid_field", "'count' must be a non-negative integer")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 120:
-        raise ControlError(400, "invalid_field", "'seconds' must be a number from 0 to 120")
-    current().store.set_refund_holds(count, float(seconds))
+    count = _count(body)
+    seconds = _seconds(body, "seconds", 0, 120) if "seconds" in body else 5.0
+    current().store.set_next("hold:refund", count, seconds)
     return jsonify({"count": count, "seconds": seconds})
+
+
+@bp.route("/clock", methods=["GET", "POST"])
+def pay_clock():
+    """WeChat Pay's clock: POST {"advance_s": N} moves it forward, {"offset_s": N} sets its lead
+    over the wall clock (0 puts it back). Expiry happens by moving it, never by sleeping."""
+    store = current().store
+    if request.method == "POST":
+        body = _json_body()
+        if ("advance_s" in body) == ("offset_s" in body):
+            raise ControlError(400, "invalid_field", "give exactly one of 'advance_s' or 'offset_s'")
+        with store.lock:
+            if "advance_s" in body:
+                offset = store.clock_offset_s + _seconds(body, "advance_s", 0, clock.MAX_OFFSET_S)
+            else:
+                offset = _seconds(body, "offset_s", 0, clock.MAX_OFFSET_S)
+            if offset > clock.MAX_OFFSET_S:
+                raise ControlError(400, "invalid_field", f"the clock runs at most {clock.MAX_OFFSET_S} s ahead")
+            store.clock_offset_s = offset
+    with store.lock:
+        return jsonify({"offset_s": store.clock_offset_s, "now": ids.compact(clock.now(store))})
 
 
 @bp.get("/orders/<out_trade_no>")
 def get_order(out_trade_no):
     store = current().store
     with store.lock:
-        order = store.find_order(out_trade_no=out_trade_no)
+        order = load_order(store, out_trade_no=out_trade_no)
         if order is None:
             raise ControlError(404, "order_not_found", f"no order {out_trade_no}")
         return jsonify(store.order_view(order))

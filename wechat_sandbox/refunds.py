@@ -2,26 +2,25 @@
 
 Refunds are where money can leave twice, so the sandbox enforces what WeChat does:
 one refund per out_refund_no however often it is sent, never more than was paid,
-and the result arrives later (PROCESSING, then SUCCESS plus an encrypted notification).
+and the result arrives later (PROCESSING, then SUCCESS plus an encrypted notification —
+or, when `/sandbox/refunds/outcome-next` says so, CHANGE or REFUNDCLOSE, which the merchant
+must notice and handle by hand).
 """
+import re
 import time
 
 from flask import Blueprint
 
-from . import ids, payloads
+from . import clock, ids, payloads
 from .pay import find_order_or_fail
 from .runtime import current
 from .store import PAID_STATES
-from .xmlproto import BusinessError, pay_endpoint, positive_int, require
+from .xmlproto import BusinessError, check_lengths, check_notify_url, pay_endpoint, positive_int, require
 
 bp = Blueprint("wechat_refunds", __name__)
 
-FORCED_ERROR_DES = {
-    "NOTENOUGH": "基本账户余额不足，请充值后重新发起",
-    "SYSTEMERROR": "系统超时，请使用相同参数再次调用",
-    "BIZERR_NEED_RETRY": "退款业务流程错误，需要商户触发重试来解决",
-    "FREQUENCY_LIMITED": "频率限制",
-}
+OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]+")
+LIMITS = {"out_refund_no": 64, "notify_url": 256, "refund_desc": 80}
 
 
 def _reply(refund):
@@ -35,54 +34,58 @@ def _reply(refund):
 
 
 @bp.post("/secapi/pay/refund")
-@pay_endpoint
+@pay_endpoint("refund")
 def refund(data):
     sandbox = current()
-    forced = sandbox.store.take_refund_failure()
-    if forced:
-        raise BusinessError(forced, FORCED_ERROR_DES.get(forced, "sandbox: forced refund failure"))
     require(data, "out_refund_no", "total_fee", "refund_fee")
+    check_lengths(data, LIMITS)
+    if not OUT_REFUND_NO.fullmatch(data["out_refund_no"]):
+        raise BusinessError("PARAM_ERROR", "out_refund_no只能是数字、大小写字母_-|*@")
+    check_notify_url(data)
     total_fee, refund_fee = positive_int(data, "total_fee"), positive_int(data, "refund_fee")
     with sandbox.store.lock:
-        order = find_order_or_fail(data)
+        order = find_order_or_fail(data, not_found="订单号不存在")
         existing = sandbox.store.refunds.get(data["out_refund_no"])
         if existing:
             if (existing["out_trade_no"], existing["refund_fee"], existing["total_fee"]) != (
                     order["out_trade_no"], refund_fee, total_fee):
-                raise BusinessError("INVALID_REQUEST",
-                                    "订单金额或退款金额与之前请求不一致，请核实后再试")
+                raise BusinessError("REFUND_FEE_MISMATCH", "订单金额或退款金额与之前请求不一致，请核实后再试")
             return _reply(existing)  # same out_refund_no: same refund, nothing moves
-        if order["status"] not in PAID_STATES:
-            raise BusinessError("TRADE_STATE_ERROR", "订单状态错误，未支付的订单不能退款")
+        if order["status"] not in PAID_STATES:  # "未支付的订单不能发起退款"
+            raise BusinessError("ORDERNOTEXIST", "订单号不存在")
         if total_fee != order["total_fee"]:
-            raise BusinessError("PARAM_ERROR", "订单金额total_fee与实际支付金额不一致")
+            raise BusinessError("INVALID_REQUEST", "订单金额total_fee与实际支付金额不一致")
         if refund_fee > order["total_fee"] - sandbox.store.refunded_total(order["out_trade_no"]):
             raise BusinessError("ERROR", "累计退款金额大于支付金额")
         record = {
             "out_refund_no": data["out_refund_no"], "refund_id": ids.refund_id(),
             "out_trade_no": order["out_trade_no"], "transaction_id": order["transaction_id"],
             "total_fee": total_fee, "refund_fee": refund_fee, "status": "PROCESSING",
+            "ending": sandbox.store.take_next("outcome:refund") or "SUCCESS",
             "refund_account": data.get("refund_account", "REFUND_SOURCE_UNSETTLED_FUNDS"),
             "refund_desc": data.get("refund_desc"), "notify_url": data.get("notify_url"),
-            "created_at": ids.spaced(ids.now()), "success_time": None,
+            "created_at": ids.spaced(clock.now(sandbox.store)), "success_time": None,
         }
         sandbox.store.add_refund(record)
         order["status"] = "REFUND"
     sandbox.notifier.later(sandbox.settings.refund_delay_s,
                            lambda: complete_refund(sandbox, record["out_refund_no"]))
-    hold = sandbox.store.take_refund_hold()
+    hold = sandbox.store.take_next("hold:refund")
     if hold:  # accepted and recorded, but the answer is slow: the caller may die before it hears
         time.sleep(hold)
     return _reply(record)
 
 
 def complete_refund(sandbox, out_refund_no):
-    """PROCESSING -> SUCCESS, then notify (only if the request gave a notify_url)."""
+    """PROCESSING -> its ending (SUCCESS, or CHANGE / REFUNDCLOSE when forced), then notify (only
+    if the request gave a notify_url). Only a successful refund has a success_time."""
     with sandbox.store.lock:
         record = sandbox.store.refunds.get(out_refund_no)
         if record is None or record["status"] != "PROCESSING":
             return
-        record.update(status="SUCCESS", success_time=ids.spaced(ids.now()))
+        ending = record.get("ending", "SUCCESS")
+        record.update(status=ending, success_time=ids.spaced(clock.now(sandbox.store))
+                      if ending == "SUCCESS" else None)
         body = payloads.refund_notify(record, sandbox.settings)
     if record["notify_url"]:
         sandbox.notifier.deliver("refund", record["notify_url"], body,
@@ -96,11 +99,14 @@ def _find_refunds(data):
     if data.get("out_refund_no"):
         found = store.refunds.get(data["out_refund_no"])
         return [found] if found else []
-    return store.refunds_of(find_order_or_fail(data)["out_trade_no"])
+    if not (data.get("transaction_id") or data.get("out_trade_no")):
+        raise BusinessError("LACK_PARAMS", "缺少参数refund_id、out_refund_no、transaction_id或out_trade_no")
+    order = store.find_order(out_trade_no=data.get("out_trade_no"), transaction_id=data.get("transaction_id"))
+    return store.refunds_of(order["out_trade_no"]) if order else []
 
 
 @bp.post("/pay/refundquery")
-@pay_endpoint
+@pay_endpoint("refundquery")
 def refund_query(data):
     with current().store.lock:
         refunds = _find_refunds(data)

@@ -6,7 +6,9 @@ paid...) with return_code SUCCESS, result_code FAIL and err_code/err_code_des, s
 wechatpy raises WeChatPayException for both; the app must see the same shapes.
 """
 import hmac
+import ipaddress
 from functools import wraps
+from urllib.parse import urlsplit
 from xml.parsers.expat import ExpatError
 
 import xmltodict
@@ -14,6 +16,7 @@ from flask import Response, request
 from wechatpy.pay.utils import calculate_signature, calculate_signature_hmac, dict_to_xml
 
 from . import ids
+from .codes import FORCIBLE
 from .runtime import current
 
 SIGNERS = {"MD5": calculate_signature, "HMAC-SHA256": calculate_signature_hmac}
@@ -84,23 +87,30 @@ def signed_xml(fields, settings, sign_type="MD5"):
     return dict_to_xml(body, sign(body, settings.api_key, sign_type))
 
 
-def pay_endpoint(handler):
-    """Turn handler(fields) -> result fields into a WeChat Pay v2 XML endpoint."""
-    @wraps(handler)
-    def view():
-        settings = current().settings
-        try:
-            data, sign_type = verify_request(request.get_data(), settings)
-            result = {"result_code": "SUCCESS", **handler(data)}
-        except ProtocolError as exc:
-            return protocol_fail(exc.return_msg)
-        except BusinessError as exc:
-            result = {"result_code": "FAIL", "err_code": exc.err_code,
-                      "err_code_des": exc.err_code_des}
-        head = {"return_code": "SUCCESS", "return_msg": "OK", "appid": settings.app_id,
-                "mch_id": settings.mch_id, "nonce_str": ids.nonce()}
-        return xml_response(signed_xml({**head, **result}, settings, sign_type))
-    return view
+def pay_endpoint(api):
+    """Turn handler(fields) -> result fields into the WeChat Pay v2 XML endpoint `api` (a key of
+    codes.FORCIBLE). An authenticated call first takes any failure forced by `/sandbox/pay/fail-next`."""
+    def decorate(handler):
+        @wraps(handler)
+        def view():
+            sandbox = current()
+            settings = sandbox.settings
+            try:
+                data, sign_type = verify_request(request.get_data(), settings)
+                forced = sandbox.store.take_next(f"fail:{api}")
+                if forced:
+                    raise BusinessError(forced, FORCIBLE[api][forced])
+                result = {"result_code": "SUCCESS", **handler(data)}
+            except ProtocolError as exc:
+                return protocol_fail(exc.return_msg)
+            except BusinessError as exc:
+                result = {"result_code": "FAIL", "err_code": exc.err_code,
+                          "err_code_des": exc.err_code_des}
+            head = {"return_code": "SUCCESS", "return_msg": "OK", "appid": settings.app_id,
+                    "mch_id": settings.mch_id, "nonce_str": ids.nonce()}
+            return xml_response(signed_xml({**head, **result}, settings, sign_type))
+        return view
+    return decorate
 
 
 def require(data, *names):
@@ -114,3 +124,37 @@ def positive_int(data, name):
     if not (value.isascii() and value.isdigit()) or int(value) <= 0:
         raise BusinessError("PARAM_ERROR", f"{name}参数错误，须为正整数（分）")
     return int(value)
+
+
+def check_lengths(data, limits):
+    """WeChat measures String(n) fields in UTF-8 bytes and refuses a longer one at the protocol
+    level (return_code FAIL, "<name>参数长度有误")."""
+    for name, limit in limits.items():
+        if len(data.get(name, "").encode("utf-8")) > limit:
+            raise ProtocolError(f"{name}参数长度有误")
+
+
+def check_ip(data, name="spbill_create_ip"):
+    """An IPv4 or IPv6 address (no host names, no zone ids), else return_code FAIL."""
+    value = data.get(name, "")
+    try:
+        valid = "%" not in value and bool(ipaddress.ip_address(value))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ProtocolError(f"invalid {name}")
+
+
+def check_notify_url(data, name="notify_url"):
+    """A full http(s) URL without parameters: WeChat posts to it as it is."""
+    url = data.get(name)
+    if url is None:
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BusinessError("INVALID_REQUEST", f"{name}须为http或https开头的完整地址")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise BusinessError("INVALID_REQUEST", f"{name}不能携带参数")

@@ -1,0 +1,121 @@
+"""The PaymentGateway port over WeChat Pay v2 (JSAPI for the mini-program), through wechatpy.
+
+Pointed at WeChat or at the sandbox by base URL (WECHAT_NOTES.md). Every outgoing field goes
+through `pay_fields` first, so what passes against the sandbox also passes in production.
+"""
+import datetime as dt
+
+from wechatpy.exceptions import WeChatPayException
+from wechatpy.pay import WeChatPay
+
+from groupbuy.ports import GatewayError, OrderStatus, Prepay, RefundAccepted, RefundStatus
+
+from . import pay_fields
+
+# Refund errors a retry cannot fix (an operator must look); anything else (SYSTEMERROR,
+# BIZERR_NEED_RETRY, NOTENOUGH, FREQUENCY_LIMITED, ORDER_NOT_READY, network) is retried with backoff.
+FINAL_REFUND_ERRORS = {'INVALID_REQUEST', 'PARAM_ERROR', 'ORDERNOTEXIST', 'SIGNERROR', 'INVALID_TRANSACTIONID',
+                       'APPID_NOT_EXIST', 'MCHID_NOT_EXIST', 'XML_FORMAT_ERROR', 'ERROR', 'REFUND_FEE_MISMATCH',
+                       'TRADE_OVERDUE', 'USER_ACCOUNT_ABNORMAL', 'CERT_ERROR', 'NOAUTH'}
+
+
+def make_pay(settings) -> WeChatPay:
+    pay = WeChatPay(settings.wechat_app_id, settings.wechat_api_key, settings.wechat_mch_id,
+                    mch_cert=settings.wechat_mch_cert or None, mch_key=settings.wechat_mch_key or None,
+                    timeout=10)
+    pay.API_BASE_URL = settings.wechat_pay_base_url
+    return pay
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class WeChatPayGateway:
+    """PaymentGateway over WeChat Pay v2. `now` is the wall clock (naive UTC): time_expire is judged
+    by WeChat's clock, not the domain's."""
+
+    def __init__(self, pay: WeChatPay, notify_url: str, refund_notify_url: str, now=_utc_now):
+        self.pay = pay
+        self.notify_url = pay_fields.notify_url(notify_url)  # a bad PUBLIC_BASE_URL fails at start
+        self.refund_notify_url = pay_fields.notify_url(refund_notify_url)
+        self._now = now
+
+    def create_prepay(self, *, out_trade_no, amount_fen, description, openid, expires_at, client_ip) -> Prepay:
+        try:
+            fields = dict(body=pay_fields.body(description), out_trade_no=pay_fields.out_trade_no(out_trade_no),
+                          client_ip=pay_fields.client_ip(client_ip),
+                          time_expire=pay_fields.time_expire(expires_at, self._now()))
+        except pay_fields.PayFieldError as exc:
+            raise GatewayError(str(exc), code='PARAM_ERROR', retryable=False) from exc
+        try:
+            result = self.pay.order.create(trade_type='JSAPI', total_fee=amount_fen, notify_url=self.notify_url,
+                                           user_id=openid, **fields)
+        except (WeChatPayException, OSError) as exc:
+            raise _gateway_error(exc) from exc
+        prepay_id = result['prepay_id']
+        return Prepay(prepay_id=prepay_id, pay_params=self.pay.jsapi.get_jsapi_params(prepay_id))
+
+    def query_order(self, out_trade_no: str) -> OrderStatus:
+        """orderquery; an order WeChat never saw is NOTFOUND."""
+        try:
+            result = self.pay.order.query(out_trade_no=out_trade_no)
+        except (WeChatPayException, OSError) as exc:
+            if getattr(exc, 'errcode', None) == 'ORDERNOTEXIST':
+                return OrderStatus('NOTFOUND')
+            raise _gateway_error(exc) from exc
+        return OrderStatus(str(result.get('trade_state') or ''), str(result.get('transaction_id') or ''),
+                           int(result.get('total_fee') or 0), beijing_to_utc(result.get('time_end')))
+
+    def close_order(self, out_trade_no: str) -> str:
+        """'closed' (also when WeChat had closed it already, or never saw it: nobody can pay it), or
+        'paid' when WeChat answers ORDERPAID."""
+        try:
+            self.pay.order.close(out_trade_no)
+        except (WeChatPayException, OSError) as exc:
+            code = getattr(exc, 'errcode', None)
+            if code == 'ORDERPAID':
+                return 'paid'
+            if code in ('ORDERCLOSED', 'ORDERNOTEXIST'):
+                return 'closed'
+            raise _gateway_error(exc) from exc
+        return 'closed'
+
+    def refund(self, *, out_trade_no, out_refund_no, total_fen, refund_fen) -> RefundAccepted:
+        try:
+            result = self.pay.refund.apply(total_fee=total_fen, refund_fee=refund_fen,
+                                           out_refund_no=out_refund_no, out_trade_no=out_trade_no,
+                                           notify_url=self.refund_notify_url)
+        except (WeChatPayException, OSError) as exc:
+            error = _gateway_error(exc)
+            error.retryable = error.code not in FINAL_REFUND_ERRORS
+            raise error from exc
+        return RefundAccepted(refund_id=result.get('refund_id', ''))
+
+    def query_refund(self, out_refund_no: str) -> RefundStatus:
+        try:
+            result = self.pay.refund.query(out_refund_no=out_refund_no)
+        except (WeChatPayException, OSError) as exc:
+            if getattr(exc, 'errcode', None) == 'REFUNDNOTEXIST':
+                return RefundStatus('NOTFOUND')
+            raise _gateway_error(exc) from exc
+        return RefundStatus(str(result.get('refund_status_0') or 'PROCESSING'), str(result.get('refund_id_0') or ''),
+                            int(result.get('refund_fee_0') or result.get('refund_fee') or 0))
+
+
+def _gateway_error(exc) -> GatewayError:
+    """WeChat's answer (err_code, else FAIL for a protocol error) or a network failure (NETWORK)."""
+    if isinstance(exc, WeChatPayException):
+        return GatewayError(exc.errmsg or exc.return_msg or exc.errcode or 'WeChat Pay error',
+                            code=exc.errcode or exc.return_code or '')
+    return GatewayError(f'{type(exc).__name__}: {exc}', code='NETWORK')
+
+
+def beijing_to_utc(time_end) -> dt.datetime | None:
+    """WeChat's yyyyMMddHHmmss (Beijing time) as naive UTC; None when absent or malformed."""
+    try:
+        local = dt.datetime.strptime(str(time_end), '%Y%m%d%H%M%S')
+    except (TypeError, ValueError):
+        return None
+    return local - dt.timedelta(hours=8)
+
