@@ -124,16 +124,46 @@ def get_refund(refund_id: int) -> Refund:
 
 def retry_refund(deps, refund_id: int) -> Refund:
     """An operator fixed the cause (topped up the balance, renewed the certificate): try again.
-    Raises NotFound, InvalidTransition (only a failed refund is retried by hand)."""
+    A refund WeChat had accepted is looked up first: REFUNDCLOSE (closed, nothing returned) is sent
+    again under the next refund number, since WeChat answers the old one with the closed refund
+    forever; CHANGE (the payer's card is gone) cannot be retried — it is refunded by hand on the
+    merchant platform; SUCCESS is recorded. Raises NotFound, InvalidTransition."""
     refund = Refund.get_or_none(Refund.id == refund_id)
     if refund is None:
         raise errors.NotFound(f'refund {refund_id} not found')
-    changed = (Refund.update(status='pending', updated_at=deps.now())
-               .where(Refund.id == refund.id, Refund.status == 'failed').execute())
-    if not changed:
+    if refund.status != 'failed':
         raise errors.InvalidTransition(f'refund {refund_id} is {refund.status}; only a failed refund is retried')
+    changes = {'status': 'pending', 'updated_at': deps.now()}
+    answer = _wechat_side(deps, refund)
+    if answer is not None and answer.status == 'SUCCESS':
+        record_refund_notice(deps, RefundNotice(refund.out_refund_no, 'SUCCESS', answer.refund_id, refund.amount_fen))
+        return Refund.get_by_id(refund.id)
+    if answer is not None and answer.status == 'CHANGE':
+        raise errors.InvalidTransition('WeChat could not return this money to the payer (CHANGE): refund it by hand '
+                                       'on the merchant platform (pay.weixin.qq.com → 交易中心)')
+    if answer is not None and answer.status == 'REFUNDCLOSE':
+        changes.update(out_refund_no=next_refund_no(refund.out_refund_no), refund_id=None)
+    changed = Refund.update(changes).where(Refund.id == refund.id, Refund.status == 'failed').execute()
+    if not changed:
+        raise errors.InvalidTransition(f'refund {refund_id} changed meanwhile; look again')
     deps.enqueue('refund_order', refund.order_id)
     return Refund.get_by_id(refund.id)
+
+
+def next_refund_no(out_refund_no: str) -> str:
+    """RFxxx → RFxxx-2 → RFxxx-3: stable per attempt, so a retried call still refunds at most once."""
+    base, _, n = out_refund_no.partition('-')
+    return f'{base}-{int(n) + 1 if n.isdigit() else 2}'
+
+
+def _wechat_side(deps, refund: Refund):
+    """WeChat's word on a refund it had accepted, or None (never accepted, or no answer)."""
+    if not refund.refund_id:
+        return None
+    try:
+        return deps.gateway.query_refund(refund.out_refund_no)
+    except GatewayError:
+        return None
 
 
 def check_refund(deps, order_id: int) -> str:

@@ -69,3 +69,29 @@ def test_redis_flushed_mid_campaign_is_rebuilt_and_settlement_is_still_right(dep
     deps.jobs.run(only={'settle_group', 'release_seat'})
     assert Order.get_by_id(opened.order.id).status == 'refunding'
     assert Order.get_by_id(holder.order.id).status == 'closed'
+
+
+def test_a_refund_wechat_closed_is_retried_under_the_next_number_and_a_changed_one_is_left_to_a_human(deps, clock):
+    """REFUNDCLOSE: WeChat answers the old out_refund_no with the closed refund forever, so the retry
+    uses `RF…-2`; CHANGE (the payer's card is gone) cannot be retried: refund by hand."""
+    from groupbuy import errors
+    from groupbuy.refunds import RefundNotice, record_refund_notice
+    order = failed_group_with_one_payer(deps, clock)
+    deps.jobs.run(only={'refund_order'})
+    refund = Refund.get(Refund.order == order.id)
+    first_number = refund.out_refund_no
+    assert record_refund_notice(deps, RefundNotice(first_number, 'REFUNDCLOSE', refund.refund_id,
+                                                   refund.amount_fen)) == 'refund_failed'
+    assert 'REFUNDCLOSE' in Refund.get_by_id(refund.id).last_error
+    deps.gateway.refund_status = 'REFUNDCLOSE'
+    retried = refunds.retry_refund(deps, refund.id)
+    assert retried.out_refund_no == first_number + '-2' and retried.status == 'pending'
+    deps.jobs.run(only={'refund_order'})
+    assert [r['out_refund_no'] for r in deps.gateway.refunds] == [first_number, first_number + '-2']
+    assert record_refund_notice(deps, RefundNotice(first_number + '-2', 'CHANGE', 'rf-2',
+                                                   refund.amount_fen)) == 'refund_failed'
+    deps.gateway.refund_status = 'CHANGE'
+    with pytest.raises(errors.InvalidTransition, match='by hand'):
+        refunds.retry_refund(deps, refund.id)
+    assert Refund.get_by_id(refund.id).status == 'failed'
+    assert [r.id for r in refunds.list_refunds('failed')] == [refund.id]
