@@ -108,13 +108,13 @@ def banner(settings, api: str) -> str:
    Admin      Authorization: Bearer {admin}
    Data       {settings.data_dir}   Redis {settings.redis_url}
  Walkthrough (three people fill a group; `jq` optional):
-   T1=$(curl -s -XPOST {api}/api/auth/wxlogin -H 'Content-Type: application/json' -d '{{"code":"alice"}}' | jq -r .token)
+   T1=$(curl -s -XPOST {api}/api/auth/wxlogin -H 'Content-Type: application/json' -d '{{"code":"alice.'$RANDOM'"}}' | jq -r .token)
    curl -s {api}/api/campaigns
    curl -s -XPOST {api}/api/groups -H "Authorization: Bearer $T1" -H 'Content-Type: application/json' -d '{{"campaign_id":1}}' > open.json
    curl -s -XPOST {sandbox}/sandbox/pay/confirm -H 'Content-Type: application/json' \\
         -d "{{\\"prepay_id\\":\\"$(jq -r '.pay_params.package|sub("prepay_id=";"")' open.json)\\"}}"
    CODE=$(jq -r .group.share_code open.json); curl -s {api}/api/groups/$CODE
-   # repeat wxlogin with codes "bob" and "carol", POST {api}/api/groups/$CODE/join, confirm each prepay_id
+   # repeat wxlogin with codes "bob.<any>" and "carol.<any>" (a code works once), POST {api}/api/groups/$CODE/join, confirm each prepay_id
    curl -s {api}/api/me/courses -H "Authorization: Bearer $T1"
  Or run it all at once:  make demo      Money check:  make audit
  Ctrl-C stops everything.

@@ -1,13 +1,21 @@
 """The domain's Messenger port over wechatpy (subscribe and template messages) and the SMS port.
 Text and field mapping come from the catalogue in templates_msg/."""
+import logging
+
 from wechatpy.exceptions import WeChatClientException
 
 import templates_msg
 from groupbuy.ports import MessengerError
 
+log = logging.getLogger(__name__)
+
 # WeChat errcodes meaning "this channel will not reach this user" (try the next one).
 REFUSED = {43101: 'no subscribe consent', 43004: 'not a follower', 40003: 'invalid openid',
            43019: 'user blocked the account'}
+# ...and "this channel will never carry this message as configured": a template id the account does not
+# hold, data its keywords refuse, a page the mini-program lacks. Retrying cannot help, so the message
+# passes to the next channel too, and the operator is told.
+MISCONFIGURED = {40037: 'unknown template id', 47003: 'template data refused', 41030: 'unknown page'}
 
 
 class WeChatMessenger:
@@ -44,7 +52,11 @@ class WeChatMessenger:
         try:
             fn(*args, **kwargs)
         except WeChatClientException as exc:
-            raise MessengerError(REFUSED.get(exc.errcode, exc.errmsg or 'WeChat error'), code=str(exc.errcode),
-                                 refused=exc.errcode in REFUSED) from exc
+            if exc.errcode in MISCONFIGURED:
+                log.error('WeChat refused a message: %s (%s %s); fix the template settings',
+                          MISCONFIGURED[exc.errcode], exc.errcode, exc.errmsg)
+            reason = REFUSED.get(exc.errcode) or MISCONFIGURED.get(exc.errcode) or exc.errmsg or 'WeChat error'
+            raise MessengerError(reason, code=str(exc.errcode),
+                                 refused=exc.errcode in REFUSED or exc.errcode in MISCONFIGURED) from exc
         except OSError as exc:
             raise MessengerError(f'{type(exc).__name__}: {exc}', code='network') from exc

@@ -1,36 +1,58 @@
 """wechatpy, pointed at WeChat or at the sandbox by base URL (see WECHAT_NOTES.md).
 
 The app talks to WeChat only through these objects; the domain sees them through the ports in
-`groupbuy.ports` (PaymentGateway) and never imports wechatpy.
+`groupbuy.ports` and never imports wechatpy. WeChat Pay (the PaymentGateway) is in wechat_pay.py.
 """
-import datetime as dt
+import logging
 
+import requests
 from wechatpy import WeChatClient
-from wechatpy.exceptions import WeChatClientException, WeChatPayException
-from wechatpy.pay import WeChatPay
+from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
-from groupbuy.ports import GatewayError, Prepay, RefundAccepted, RefundStatus
+log = logging.getLogger(__name__)
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-# WeChat errors a retry cannot fix; anything else (SYSTEMERROR, NOTENOUGH, network) is retried.
-FINAL_REFUND_ERRORS = {'INVALID_REQUEST', 'PARAM_ERROR', 'ORDERNOTEXIST', 'SIGNERROR', 'INVALID_TRANSACTIONID',
-                       'APPID_NOT_EXIST', 'MCHID_NOT_EXIST', 'XML_FORMAT_ERROR', 'ERROR'}
+# WeChat's answers for an access token it no longer takes: invalid or replaced (40001), malformed (40014),
+# past its 2 hours (42001).
+TOKEN_REFUSED = (40001, 40014, 42001)
 
 
 class BaseUrlWeChatClient(WeChatClient):
-    """WeChatClient whose token URL follows API_BASE_URL (wechatpy hard-codes api.weixin.qq.com)."""
+    """WeChatClient whose token URL follows API_BASE_URL (wechatpy hard-codes api.weixin.qq.com), and
+    which renews a refused access token once per call: wechatpy's own auto_retry fetches and retries
+    for as long as WeChat refuses, a loop that also keeps replacing the token every other process
+    shares through Redis."""
 
     def __init__(self, *args, base_url: str, **kwargs):
         self.API_BASE_URL = base_url + 'cgi-bin/'
         self._root_url = base_url
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_retry=False, **kwargs)
         self.wxa.API_BASE_URL = base_url
 
     def fetch_access_token(self):
         return self._fetch_access_token(
             url=self._root_url + 'cgi-bin/token',
             params={'grant_type': 'client_credential', 'appid': self.appid, 'secret': self.secret})
+
+    def _request(self, method, url_or_endpoint, **kwargs):
+        params = kwargs.setdefault('params', {})
+        try:
+            return super()._request(method, url_or_endpoint, **kwargs)
+        except WeChatClientException as exc:
+            if exc.errcode not in TOKEN_REFUSED or not isinstance(params, dict):
+                raise
+            log.info('WeChat refused the access token (%s): renewing it and retrying once', exc.errcode)
+            params['access_token'] = self._renewed_token(params.get('access_token'))
+            return super()._request(method, url_or_endpoint, **kwargs)
+
+    def _renewed_token(self, refused: str | None) -> str:
+        """The token to retry with: one another process already put in the shared storage, else a new
+        one (WeChat keeps the previous token working 5 more minutes, so others' calls in flight pass)."""
+        stored = self.session.get(self.access_token_key)
+        if stored and stored != refused:
+            return stored
+        self.fetch_access_token()
+        return self.session.get(self.access_token_key)
 
 
 def make_client(settings, redis) -> WeChatClient:
@@ -39,79 +61,35 @@ def make_client(settings, redis) -> WeChatClient:
                                session=storage, timeout=10, base_url=settings.wechat_api_base_url)
 
 
-def make_pay(settings) -> WeChatPay:
-    pay = WeChatPay(settings.wechat_app_id, settings.wechat_api_key, settings.wechat_mch_id,
-                    mch_cert=settings.wechat_mch_cert or None, mch_key=settings.wechat_mch_key or None,
-                    timeout=10)
-    pay.API_BASE_URL = settings.wechat_pay_base_url
-    return pay
+# code2Session's answers about the code itself: the client must call wx.login for a new one.
+CODE_REJECTED = {40029: 'the login code is invalid or expired', 40163: 'the login code was used already',
+                 41008: 'the login code is missing'}
+USER_BLOCKED = 40226  # WeChat's risk control refuses this user ("high-risk user")
 
 
 class LoginFailed(Exception):
-    def __init__(self, errcode, message):
+    """WeChat did not turn a wx.login code into a session. `reason` says what the client can do:
+    'code' — the code is spent, expired or forged: call wx.login again; 'blocked' — WeChat refuses
+    this user (40226): retrying will not help; 'unavailable' — WeChat is busy (-1), rate-limits us
+    (45011), refused our credentials or could not be reached: try again shortly."""
+
+    def __init__(self, errcode, message: str, reason: str):
         super().__init__(message)
         self.errcode = errcode
+        self.reason = reason
 
 
 def code_to_session(client: WeChatClient, code: str) -> dict:
-    """{openid, session_key, unionid?} for a wx.login code. Raises LoginFailed."""
+    """{openid, session_key, unionid?} for a wx.login code (no unionid when the mini-program is not bound to
+    an open-platform account). Raises LoginFailed."""
     try:
         return client.wxa.code_to_session(code)
     except WeChatClientException as exc:
-        raise LoginFailed(exc.errcode, exc.errmsg or str(exc)) from exc
-
-
-class WeChatPayGateway:
-    """PaymentGateway over WeChat Pay v2 (JSAPI for the mini-program)."""
-
-    def __init__(self, pay: WeChatPay, notify_url: str, refund_notify_url: str):
-        self.pay = pay
-        self.notify_url = notify_url
-        self.refund_notify_url = refund_notify_url
-
-    def create_prepay(self, *, out_trade_no, amount_fen, description, openid, expires_at, client_ip) -> Prepay:
-        expire = expires_at.replace(tzinfo=dt.timezone.utc).astimezone(SHANGHAI)  # wechatpy formats it
-        try:
-            result = self.pay.order.create(trade_type='JSAPI', body=description, total_fee=amount_fen,
-                                           notify_url=self.notify_url, client_ip=client_ip or '127.0.0.1',
-                                           user_id=openid, out_trade_no=out_trade_no, time_expire=expire)
-        except (WeChatPayException, OSError) as exc:
-            raise GatewayError(_describe(exc), code=getattr(exc, 'errcode', '') or '') from exc
-        prepay_id = result['prepay_id']
-        return Prepay(prepay_id=prepay_id, pay_params=self.pay.jsapi.get_jsapi_params(prepay_id))
-
-    def close_order(self, out_trade_no: str) -> None:
-        try:
-            self.pay.order.close(out_trade_no)
-        except (WeChatPayException, OSError) as exc:
-            raise GatewayError(_describe(exc), code=getattr(exc, 'errcode', '') or '') from exc
-
-    def refund(self, *, out_trade_no, out_refund_no, total_fen, refund_fen) -> RefundAccepted:
-        try:
-            result = self.pay.refund.apply(total_fee=total_fen, refund_fee=refund_fen,
-                                           out_refund_no=out_refund_no, out_trade_no=out_trade_no,
-                                           notify_url=self.refund_notify_url)
-        except WeChatPayException as exc:
-            code = exc.errcode or exc.return_code or ''
-            raise GatewayError(_describe(exc), code=code, retryable=code not in FINAL_REFUND_ERRORS) from exc
-        except OSError as exc:
-            raise GatewayError(_describe(exc), code='NETWORK') from exc
-        return RefundAccepted(refund_id=result.get('refund_id', ''))
-
-    def query_refund(self, out_refund_no: str) -> RefundStatus:
-        try:
-            result = self.pay.refund.query(out_refund_no=out_refund_no)
-        except WeChatPayException as exc:
-            if exc.errcode == 'REFUNDNOTEXIST':
-                return RefundStatus('NOTFOUND')
-            raise GatewayError(_describe(exc), code=exc.errcode or '') from exc
-        except OSError as exc:
-            raise GatewayError(_describe(exc), code='NETWORK') from exc
-        return RefundStatus(result.get('refund_status_0', 'PROCESSING'), result.get('refund_id_0', ''),
-                            int(result.get('refund_fee_0') or result.get('refund_fee') or 0))
-
-
-def _describe(exc) -> str:
-    if isinstance(exc, WeChatPayException):
-        return exc.errmsg or exc.return_msg or exc.errcode or 'WeChat Pay error'
-    return f'{type(exc).__name__}: {exc}'
+        if exc.errcode in CODE_REJECTED:
+            raise LoginFailed(exc.errcode, CODE_REJECTED[exc.errcode], 'code') from exc
+        if exc.errcode == USER_BLOCKED:
+            raise LoginFailed(exc.errcode, 'WeChat blocked this sign-in (a high-risk account)', 'blocked') from exc
+        raise LoginFailed(exc.errcode, f'WeChat did not answer the login ({exc.errcode} {exc.errmsg})',
+                          'unavailable') from exc
+    except requests.RequestException as exc:
+        raise LoginFailed(None, f'WeChat could not be reached: {type(exc).__name__}', 'unavailable') from exc

@@ -15,7 +15,8 @@ from . import embedded_redis
 from .messenger import WeChatMessenger
 from .settings import Settings
 from .sms import LoggingSmsProvider
-from .wechat import WeChatPayGateway, make_client, make_pay
+from .wechat import make_client
+from .wechat_pay import WeChatPayGateway, make_pay
 from .wechat_oa import make_oa_client
 
 

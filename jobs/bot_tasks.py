@@ -2,11 +2,13 @@
 Each takes plain ids and strings and is harmless to run twice."""
 from bot.linking import link
 from config.wechat_oa import send_miniprogram_card
-from groupbuy import sharing
+from groupbuy import errors, sharing
 from groupbuy.once import first_time, forget
 from posters import pictures
 
 from .runtime import current
+
+OUT_OF_REPLY_WINDOW = {'45015', '45047'}  # response out of time limit; too many replies in the window
 
 
 def link_follower(oa_openid: str) -> int:
@@ -17,7 +19,8 @@ def link_follower(oa_openid: str) -> int:
 
 def send_group_card(oa_openid: str, share_code: str, ref: str, delivery: str) -> str:
     """Send the group's mini-program card to a follower who scanned its QR code; once per scan
-    (`delivery`), even if the job runs again. Returns 'sent' or 'already_sent'."""
+    (`delivery`), even if the job runs again. Returns 'sent', 'already_sent' or 'out_of_window' (the
+    follower's 48-hour customer-message window has closed: 45015, final)."""
     rt = current()
     once_key = f'{delivery}:{share_code}'
     if not first_time(rt.deps, 'bot-card', once_key, 24 * 3600):
@@ -29,6 +32,11 @@ def send_group_card(oa_openid: str, share_code: str, ref: str, delivery: str) ->
         send_miniprogram_card(rt.oa_client, oa_openid, sharing.share_title(progress, now),
                               rt.settings.wechat_app_id,
                               sharing.miniapp_path(rt.settings.miniapp_group_page, share_code, ref or None), media_id)
+    except errors.WeChatUnavailable as exc:
+        if str(exc.details.get('errcode')) in OUT_OF_REPLY_WINDOW:
+            return 'out_of_window'  # WeChat will not take it however often we retry
+        forget(rt.deps, 'bot-card', once_key)
+        raise
     except Exception:
         forget(rt.deps, 'bot-card', once_key)  # not sent: a rerun may try again
         raise

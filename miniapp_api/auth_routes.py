@@ -21,14 +21,23 @@ def wxlogin():
     try:
         session = code_to_session(runtime().wechat_client, body.code)
     except LoginFailed as exc:
-        raise Unauthorized(f'WeChat rejected the login code (errcode {exc.errcode})')
-    except OSError:
-        raise errors.PaymentUnavailable('WeChat could not be reached; try again')
+        raise _login_error(exc) from exc
     rt = runtime()
     referrer = referrals.existing_referrer(rt.settings.secret_key, body.ref)
     signed = identity.sign_in_miniapp(rt.deps, session['openid'], session.get('unionid'), referrer)
     return jsonify({'token': issue_token(signed.user.id), 'user': user_json(signed.user),
                     'created': signed.created})
+
+
+def _login_error(exc: LoginFailed) -> errors.DomainError:
+    """What the client should do: a spent or expired code is theirs to replace (401, call wx.login and
+    sign in again); a user WeChat blocks stays out (403); WeChat busy or unreachable is worth a retry (502)."""
+    details = {'wechat_errcode': exc.errcode}
+    if exc.reason == 'code':
+        return Unauthorized(f'{exc}: call wx.login for a new code and sign in again', retry='wx.login', **details)
+    if exc.reason == 'blocked':
+        return errors.Forbidden(f'{exc} (errcode {exc.errcode})', **details)
+    return errors.WeChatUnavailable(f'{exc}; try again in a moment', retry='later', **details)
 
 
 @bp.post('/api/auth/phone')

@@ -1,11 +1,13 @@
 """The message catalogue: every message kind users can receive, its zh-CN text, the mini-program
 page it opens, and how it maps onto WeChat's template fields. Code names a kind and passes facts;
 it never builds message text inline (DESIGN.md §1). Template ids come from settings (see
-`template_ids`); the sandbox accepts any id, so the defaults are readable names."""
+`template_ids`); the defaults are readable names, which the sandbox's demo accounts hold
+(wechat_sandbox/templates.py): a production account's ids go in WECHAT_TPL_<KIND>."""
 import os
 from dataclasses import dataclass
 
 from .catalogue import CATALOGUE, MessageKind
+from .limits import fit
 
 __all__ = ['CATALOGUE', 'MessageKind', 'Rendered', 'render', 'template_ids', 'KINDS']
 
@@ -32,25 +34,20 @@ class _Defaulting(dict):
         return ''
 
 
-def _thing(value: str, limit: int = 20) -> str:
-    """WeChat's `thing` fields hold at most 20 characters."""
-    return value if len(value) <= limit else value[:limit - 1] + '…'
-
-
 def render(kind: str, params: dict) -> Rendered:
     """The message of `kind` for these facts. Raises KeyError for an unknown kind."""
     entry = CATALOGUE[kind]
     return Rendered(
         kind=kind, title=_fill(entry.title, params), text=_fill(entry.text, params),
         page=_fill(entry.page, params),
-        subscribe_data={field: {'value': _thing(_fill(tpl, params))} for field, tpl in entry.subscribe.items()},
+        subscribe_data={field: {'value': fit(field, _fill(tpl, params))} for field, tpl in entry.subscribe.items()},
         oa_data={field: {'value': _fill(tpl, params)} for field, tpl in entry.oa.items()},
         sms=_fill(entry.sms, params))
 
 
 def template_ids(kind: str) -> tuple[str | None, str | None]:
     """(subscribe template id, official-account template id) for a kind, from the environment:
-    WECHAT_TPL_<KIND> and WECHAT_OA_TPL_<KIND>; defaults name the kind (the sandbox takes any)."""
+    WECHAT_TPL_<KIND> and WECHAT_OA_TPL_<KIND>; defaults name the kind."""
     upper = kind.upper()
     return (os.environ.get(f'WECHAT_TPL_{upper}', f'tpl-{kind}') or None,
             os.environ.get(f'WECHAT_OA_TPL_{upper}', f'oa-tpl-{kind}') or None)

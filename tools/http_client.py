@@ -1,4 +1,5 @@
 """A small client for a running Pinke (API + sandbox): the e2e tests, the demo walkthrough and the benchmarks."""
+import secrets
 import time
 
 import requests
@@ -20,8 +21,10 @@ class Api:
         return self.call(method, '/admin/api' + path, token=self.admin_token, json=json)
 
     # --- flows -----------------------------------------------------------------------------------
-    def login(self, code: str) -> str:
-        r = self.call('POST', '/api/auth/wxlogin', json={'code': code})
+    def login(self, name: str) -> str:
+        """Sign in as test user `name` with a fresh login code, as wx.login gives one each time (WeChat
+        takes a code once): the sandbox reads `name.<nonce>` as `name`, the same person every time."""
+        r = self.call('POST', '/api/auth/wxlogin', json={'code': f'{name}.{secrets.token_hex(6)}'})
         assert r.status_code == 200, r.text
         return r.json()['token']
 

@@ -24,7 +24,9 @@ from wechatpy.utils import WeChatSigner
 
 from .control import ControlError
 from .oauth import NAME
-from .runtime import current
+from .runtime import current, now_s
+
+REPLY_WINDOW_EVENTS = ("subscribe", "SCAN", "CLICK")  # what lets the account reply for 48 h (not VIEW)
 
 bp = Blueprint("sandbox_bot", __name__, url_prefix="/sandbox")
 EVENTS = ("subscribe", "unsubscribe", "SCAN", "CLICK", "VIEW", "scan_qr")
@@ -64,6 +66,8 @@ def send():
     if isinstance(body.get("signature"), str):
         query["signature"] = body["signature"]  # a forger's guess
     _track_follow(fields, openid, state)
+    if fields.get("MsgType") == "text" or fields.get("Event") in REPLY_WINDOW_EVENTS:
+        current().messages.note_interaction(openid, now_s())  # opens the 48-hour customer-message window
     result = _post(url, query, payload, token, aes_key, appid)
     return jsonify({**result, "openid": openid, "sent": {"query": query, "body": payload, "xml": plain}})
 

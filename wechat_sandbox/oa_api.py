@@ -6,24 +6,18 @@ import time
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import images
+from . import gate, images
 from .login import wx_error
 from .runtime import current
 
 bp = Blueprint("wechat_oa_api", __name__)
+gate.guard(bp)  # access_token checked there
 SCENE_STR = re.compile(r"^.{1,64}$", re.S)
 QR_ACTIONS = {"QR_SCENE": False, "QR_STR_SCENE": False, "QR_LIMIT_SCENE": True, "QR_LIMIT_STR_SCENE": True}
 
 
-def _token_error():
-    return None if request.args.get("access_token") else wx_error(41001, "access_token missing")
-
-
 @bp.get("/cgi-bin/ticket/getticket")
 def get_ticket():
-    error = _token_error()
-    if error:
-        return error
     if request.args.get("type", "jsapi") not in ("jsapi", "wx_card"):
         return wx_error(40097, "invalid args")
     state = current().oa
@@ -34,9 +28,6 @@ def get_ticket():
 
 @bp.post("/cgi-bin/qrcode/create")
 def create_qrcode():
-    error = _token_error()
-    if error:
-        return error
     body = request.get_json(force=True, silent=True) or {}
     action = body.get("action_name")
     scene = ((body.get("action_info") or {}).get("scene") or {})
@@ -72,9 +63,6 @@ def show_qrcode():
 
 @bp.post("/cgi-bin/media/upload")
 def upload_media():
-    error = _token_error()
-    if error:
-        return error
     kind, upload = request.args.get("type"), request.files.get("media")
     if kind not in ("image", "voice", "video", "thumb"):
         return wx_error(40004, "invalid media type")

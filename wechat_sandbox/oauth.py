@@ -3,20 +3,21 @@
 `/connect/oauth2/authorize` is the page WeChat shows (or skips, for `snsapi_base`): here it asks
 which test user is browsing, or takes `user=<name>` to go straight back as WeChat does for a
 silent login. The same name is the same person everywhere in the sandbox: "alice" in the
-mini-program (js_code "alice") and "alice" here share a unionid.
+mini-program (js_code "alice") and "alice" here share a unionid — when the official account is bound to
+an open-platform account (the default; `POST /sandbox/open-platform` unbinds it): unbound, WeChat
+gives no unionid anywhere here.
 """
 import html
-import re
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, request
 
-from . import images
-from .login import _app_error, wx_error
+from . import gate, images
+from .login import NAME, _app_error, wx_error
 from .runtime import current
 
 bp = Blueprint("wechat_oauth", __name__)
-NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+gate.guard(bp)
 SCOPES = ("snsapi_base", "snsapi_userinfo")
 
 
@@ -27,6 +28,13 @@ def oa_state():
 def _oa_apps():
     s = current().settings
     return {s.oa_app_id: s.oa_app_secret}
+
+
+def _with_unionid(answer, unionid):
+    """The answer, plus `unionid` if the official account is bound to an open platform (as WeChat)."""
+    if current().open_platform.bound(current().settings.oa_app_id):
+        answer["unionid"] = unionid
+    return answer
 
 
 def _page(title, body, status=200):
@@ -75,8 +83,8 @@ def access_token():
     openid, unionid = oa_state().user(current().settings.oa_app_id, grant["name"])
     body = {"access_token": token, "expires_in": 7200, "refresh_token": "rt_" + token[:32],
             "openid": openid, "scope": grant["scope"]}
-    if grant["scope"] == "snsapi_userinfo":
-        body["unionid"] = unionid  # as WeChat: a silent (base) login does not reveal the unionid
+    if grant["scope"] == "snsapi_userinfo":  # as WeChat: a silent (base) login does not reveal the unionid
+        body = _with_unionid(body, unionid)
     return jsonify(body)
 
 
@@ -90,16 +98,15 @@ def userinfo():
     openid, unionid = oa_state().user(current().settings.oa_app_id, grant["name"])
     if request.args.get("openid") != openid:
         return wx_error(40003, "invalid openid")
-    return jsonify({"openid": openid, "nickname": grant["name"], "sex": 0, "province": "", "city": "",
-                    "country": "", "headimgurl": f"{request.host_url}sandbox/avatars/{grant['name']}.png",
-                    "privilege": [], "unionid": unionid})
+    return jsonify(_with_unionid({"openid": openid, "nickname": grant["name"], "sex": 0, "province": "",
+                                  "city": "", "country": "", "privilege": [],
+                                  "headimgurl": f"{request.host_url}sandbox/avatars/{grant['name']}.png"},
+                                 unionid))
 
 
 @bp.get("/cgi-bin/user/info")
 def user_info():
     """A follower's profile (UnionID mechanism); unknown openids are not this account's users."""
-    if not request.args.get("access_token"):
-        return wx_error(41001, "access_token missing")
     openid = request.args.get("openid", "")
     name = oa_state().name_of(openid)
     if name is None:
@@ -107,9 +114,9 @@ def user_info():
     if not oa_state().follows(openid):
         return jsonify({"subscribe": 0, "openid": openid})
     _, unionid = oa_state().user(current().settings.oa_app_id, name)
-    return jsonify({"subscribe": 1, "openid": openid, "nickname": name, "language": "zh_CN",
-                    "headimgurl": f"{request.host_url}sandbox/avatars/{name}.png", "unionid": unionid,
-                    "subscribe_scene": "ADD_SCENE_QR_CODE"})
+    return jsonify(_with_unionid({"subscribe": 1, "openid": openid, "nickname": name, "language": "zh_CN",
+                                  "headimgurl": f"{request.host_url}sandbox/avatars/{name}.png",
+                                  "subscribe_scene": "ADD_SCENE_QR_CODE"}, unionid))
 
 
 @bp.get("/sandbox/avatars/<name>.png")

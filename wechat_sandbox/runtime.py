@@ -1,12 +1,14 @@
-"""The per-app bundle (settings, store, notifier) and how request handlers find it.
+"""The per-app bundle (settings, store, notifier, ...) and how request handlers find it.
 
 Kept in `app.extensions` rather than module globals so several sandboxes (one per
 test module, say) can live in one process without sharing state.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
+from . import clock
+from .api_state import AccessTokens, LoginCodes, OpenPlatform
 from .notifier import Notifier
 from .settings import Settings
 from .store import Store
@@ -21,7 +23,21 @@ class Sandbox:
     notifier: Notifier
     messages: object = None  # messages.MessageLog
     oa: object = None  # oa_state.OaState: OAuth, QR codes, media, followers
+    tokens: AccessTokens = field(default_factory=AccessTokens)
+    login_codes: LoginCodes = field(default_factory=LoginCodes)
+    open_platform: OpenPlatform = None
+
+    def __post_init__(self):
+        if self.open_platform is None:
+            self.open_platform = OpenPlatform(self.settings.unbound_apps)
+        # /sandbox/reset forgets the JSON API's memory too
+        self.store.on_reset.extend((self.tokens.reset, self.login_codes.reset, self.open_platform.reset))
 
 
 def current():
     return current_app.extensions[EXTENSION]
+
+
+def now_s():
+    """Seconds since the epoch on the sandbox clock (the one `POST /sandbox/clock` moves)."""
+    return clock.now(current().store).timestamp()

@@ -25,6 +25,8 @@ DEFAULTS = {
     "WECHAT_OA_AES_KEY": DEFAULT_OA_AES_KEY,
     # Where /sandbox/bot/send delivers by default: the app started beside us (same PORT as `flask up`).
     "SANDBOX_BOT_CALLBACK_URL": "",
+    # appids NOT bound to an open-platform account: WeChat gives their users no unionid (comma-separated)
+    "SANDBOX_UNBOUND_APPS": "",
 }
 
 
@@ -41,6 +43,7 @@ class Settings:
     oa_token: str = DEFAULT_OA_TOKEN
     oa_aes_key: str = DEFAULT_OA_AES_KEY
     bot_callback_url: str = ""
+    unbound_apps: frozenset = frozenset()
 
 
 def _seconds(value, name):
@@ -57,6 +60,11 @@ def _retry_list(value):
     parts = value.split(",") if isinstance(value, str) else list(value)
     parts = [p.strip() if isinstance(p, str) else p for p in parts]
     return tuple(_seconds(p, "SANDBOX_NOTIFY_RETRY_S") for p in parts if p != "")
+
+
+def _appids(value):
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return frozenset(p.strip() for p in parts if p.strip())
 
 
 def load_settings(overrides=None):
@@ -77,4 +85,5 @@ def load_settings(overrides=None):
         oa_aes_key=str(raw["WECHAT_OA_AES_KEY"]),
         bot_callback_url=str(raw["SANDBOX_BOT_CALLBACK_URL"]
                              or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/wechat/callback"),
+        unbound_apps=_appids(raw["SANDBOX_UNBOUND_APPS"]),
     )

@@ -17,6 +17,7 @@ class Store:
     def __init__(self):
         self.lock = threading.RLock()
         self._delivery_ids = itertools.count(1)
+        self.on_reset = []  # what else forgets everything with us (runtime.py: the JSON API's memory)
         self.reset()
 
     def reset(self):
@@ -26,8 +27,10 @@ class Store:
             self._by_transaction = {}  # transaction_id -> out_trade_no
             self.refunds = {}         # out_refund_no -> refund dict
             self.deliveries = []      # notification delivery log, oldest first
-            self.refund_failures = {"count": 0, "err_code": "SYSTEMERROR"}
-            self.refund_holds = {"count": 0, "seconds": 0.0}
+            self.switches = {}        # name -> {"count", "value"}: the next N calls of an API behave so
+            self.clock_offset_s = 0.0  # WeChat Pay's clock runs this far ahead of ours (clock.py)
+        for forget in self.on_reset:
+            forget()
 
     # orders
     def add_order(self, order):
@@ -67,33 +70,23 @@ class Store:
             return [self.refunds[n] for n in order["refunds"]] if order else []
 
     def refunded_total(self, out_trade_no):
+        """Money gone back or on its way; a closed refund (REFUNDCLOSE) returned nothing."""
         with self.lock:
-            return sum(r["refund_fee"] for r in self.refunds_of(out_trade_no))
+            return sum(r["refund_fee"] for r in self.refunds_of(out_trade_no) if r["status"] != "REFUNDCLOSE")
 
-    def set_refund_failures(self, count, err_code):
+    # control switches: "the next N calls of X behave so" (fail with a code, answer late, end in CHANGE)
+    def set_next(self, name, count, value):
         with self.lock:
-            self.refund_failures = {"count": count, "err_code": err_code}
+            self.switches[name] = {"count": count, "value": value}
 
-    def set_refund_holds(self, count, seconds):
+    def take_next(self, name):
+        """The value set for this call of `name` (counting one down), or None."""
         with self.lock:
-            self.refund_holds = {"count": count, "seconds": seconds}
-
-    def take_refund_hold(self):
-        """Seconds to hold this refund's answer back (and count one down), or 0."""
-        with self.lock:
-            holds = self.refund_holds
-            if holds["count"] <= 0:
-                return 0
-            holds["count"] -= 1
-            return holds["seconds"]
-
-    def take_refund_failure(self):
-        """The err_code to fail this refund call with, or None (and count one down)."""
-        with self.lock:
-            if self.refund_failures["count"] <= 0:
+            switch = self.switches.get(name)
+            if not switch or switch["count"] <= 0:
                 return None
-            self.refund_failures["count"] -= 1
-            return self.refund_failures["err_code"]
+            switch["count"] -= 1
+            return switch["value"]
 
     # delivery log
     def add_delivery(self, kind, url, out_trade_no, out_refund_no=None, replay=False):

@@ -7,19 +7,18 @@ import time
 
 from flask import Blueprint, Response, jsonify, request
 
-from . import images
+from . import gate, images
 from .login import wx_error
 from .runtime import current
 
 bp = Blueprint("wechat_wxa", __name__)
+gate.guard(bp)  # access_token checked there
 # WeChat: at most 32 visible characters from digits, letters and !#$&'()*+,/:;=?@-._~
 SCENE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
 PAGE = re.compile(r"^[A-Za-z0-9_\-/]{1,128}$")
 
 
 def _body():
-    if not request.args.get("access_token"):
-        return None, wx_error(41001, "access_token missing")
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         return None, wx_error(47001, "data format error")

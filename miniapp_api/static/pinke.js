@@ -21,13 +21,16 @@
       .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || data; return data; }); });
   }
 
-  /* Signing in: the H5 session gives a token (inside WeChat); the sandbox lets anyone pick a name. */
+  /* Signing in: the H5 session gives a token (inside WeChat); the sandbox lets anyone pick a name.
+   * A login code works once, so each sign-in makes a fresh one: the sandbox reads 'h5-<name>.<nonce>'
+   * as test user 'h5-<name>', the same person every time. */
   function ensureToken() {
     if (token()) return Promise.resolve(token());
     if (!cfg.sandbox) return Promise.reject({ code: 'unauthorized', message: '请在微信中打开，或扫码进入小程序参团' });
     var name = ($('login-name') && $('login-name').value.trim()) || '';
     if (!name) { show($('login'), true); $('login-name').focus(); return Promise.reject({ code: 'login_needed' }); }
-    return api('POST', '/api/auth/wxlogin', { code: 'h5-' + name }).then(function (data) {
+    var nonce = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    return api('POST', '/api/auth/wxlogin', { code: 'h5-' + name + '.' + nonce }).then(function (data) {
       localStorage.setItem('pinke_token', data.token);
       return api('PATCH', '/api/me', { nickname: name });
     }).then(function () { show($('login'), false); return token(); });

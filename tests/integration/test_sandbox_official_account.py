@@ -122,3 +122,21 @@ def test_a_followers_unionid_comes_from_user_info(settings, oa, sandbox):
     assert follower_unionid(oa, openid) == unionid
     with pytest.raises(errors.WeChatUnavailable):
         follower_unionid(oa, 'o-nobody')
+
+
+@pytest.fixture
+def unbound(sandbox, settings):
+    """The official account not bound to an open platform (this test only: reset restores the setting)."""
+    base = sandbox[1]
+    answer = requests.post(base + 'sandbox/open-platform', json={'appid': settings.wechat_oa_app_id, 'bound': False},
+                           timeout=5)
+    assert answer.status_code == 200
+    yield
+    requests.post(base + 'sandbox/open-platform', json={'appid': settings.wechat_oa_app_id, 'bound': True}, timeout=5)
+
+
+def test_an_unbound_account_gives_no_unionid_in_oauth_or_profiles(settings, oa, sandbox, unbound):
+    who = exchange_code(settings, choose(settings, 'snsapi_userinfo', 'dora'))
+    assert who.unionid is None and who.nickname == 'dora' and who.openid
+    sandbox[0].extensions['wechat_sandbox'].oa.set_following(who.openid, True)
+    assert follower_unionid(oa, who.openid) is None
