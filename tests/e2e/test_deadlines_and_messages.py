@@ -6,6 +6,7 @@ import secrets
 import pytest
 import requests
 
+from tests.support.timing import bound
 from tools.http_client import wait_until
 from wechat_sandbox.credentials import DEFAULT_APP_ID
 from wechat_sandbox.login import openid_for
@@ -26,13 +27,13 @@ def test_a_group_short_at_its_deadline_is_failed_and_refunded_within_a_second(st
     leader, share = stack.open_formed_group(campaign['id'], code('leader'))
     group = wait_until(lambda: (g := stack.group(share))['status'] == 'failed' and g, timeout=10, what='failed')
     lag = (parse(group['closed_at']) - parse(group['deadline_at'])).total_seconds()
-    assert 0 <= lag < 1.0, f'settled {lag:.3f} s after the deadline'
+    assert 0 <= lag < bound(1.0), f'settled {lag:.3f} s after the deadline'
     order_id = stack.call('GET', '/api/me/orders', leader).json()['orders'][0]['id']
     order = wait_until(lambda: (o := stack.order(leader, order_id))['status'] == 'refunded' and o, what='refunded')
     # Refunded — WeChat's refund notification recorded — within a second of the deadline (the sandbox itself takes
     # 0.2 s to refund; measured here: about 0.25–0.3 s in all).
     refund_lag = (parse(order['refund']['succeeded_at']) - parse(group['deadline_at'])).total_seconds()
-    assert refund_lag < 1.0, f'refunded {refund_lag:.3f} s after the deadline'
+    assert refund_lag < bound(1.0), f'refunded {refund_lag:.3f} s after the deadline'
     assert audit().returncode == 0
 
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.support.system import ROOT, free_port
+from tests.support.timing import bound
 from tools.http_client import EventStream, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +36,7 @@ def test_a_join_reaches_a_watching_member_within_a_second(stack):
         paid_at = time.monotonic()
         stack.confirm(joined)
         event = stream.next_of('member_joined')
-        assert time.monotonic() - paid_at < 1.0
+        assert time.monotonic() - paid_at < bound(1.0)
         assert event['data']['member'] == {'nickname': '小红', 'avatar_url': '', 'role': 'member'}
         assert (event['data']['paid_count'], event['data']['seats_left']) == (2, 1)
         assert 'server_time' in event['data'] and int(event['id']) > int(snapshot['id'])

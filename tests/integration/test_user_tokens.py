@@ -3,7 +3,6 @@ that revocation changes, and a merged-away account's token is refused, never a s
 import pytest
 
 from groupbuy import accounts, identity
-from groupbuy.account_merge import merge_users
 from groupbuy.models import User, db
 from tests.integration.test_audit import database_url
 
