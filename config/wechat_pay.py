@@ -58,12 +58,9 @@ class WeChatPayGateway:
 
     def query_order(self, out_trade_no: str) -> OrderStatus:
         """orderquery; an order WeChat never saw is NOTFOUND."""
-        try:
-            result = self.pay.order.query(out_trade_no=out_trade_no)
-        except (WeChatPayException, OSError) as exc:
-            if getattr(exc, 'errcode', None) == 'ORDERNOTEXIST':
-                return OrderStatus('NOTFOUND')
-            raise _gateway_error(exc) from exc
+        result = _unless_never_seen(lambda: self.pay.order.query(out_trade_no=out_trade_no), 'ORDERNOTEXIST')
+        if result is None:
+            return OrderStatus('NOTFOUND')
         return OrderStatus(str(result.get('trade_state') or ''), str(result.get('transaction_id') or ''),
                            int(result.get('total_fee') or 0), beijing_to_utc(result.get('time_end')))
 
@@ -93,14 +90,22 @@ class WeChatPayGateway:
         return RefundAccepted(refund_id=result.get('refund_id', ''))
 
     def query_refund(self, out_refund_no: str) -> RefundStatus:
-        try:
-            result = self.pay.refund.query(out_refund_no=out_refund_no)
-        except (WeChatPayException, OSError) as exc:
-            if getattr(exc, 'errcode', None) == 'REFUNDNOTEXIST':
-                return RefundStatus('NOTFOUND')
-            raise _gateway_error(exc) from exc
+        result = _unless_never_seen(lambda: self.pay.refund.query(out_refund_no=out_refund_no), 'REFUNDNOTEXIST')
+        if result is None:
+            return RefundStatus('NOTFOUND')
         return RefundStatus(str(result.get('refund_status_0') or 'PROCESSING'), str(result.get('refund_id_0') or ''),
                             int(result.get('refund_fee_0') or result.get('refund_fee') or 0))
+
+
+def _unless_never_seen(query, never_seen_code):
+    """What the query (orderquery, refundquery) answers; None when WeChat answers `never_seen_code` (it
+    has no such order or refund); any other failure as a GatewayError."""
+    try:
+        return query()
+    except (WeChatPayException, OSError) as exc:
+        if getattr(exc, 'errcode', None) == never_seen_code:
+            return None
+        raise _gateway_error(exc) from exc
 
 
 def _gateway_error(exc) -> GatewayError:

@@ -49,6 +49,16 @@ def formed_group(stack, **terms) -> tuple[str, str]:
     return stack.open_formed_group(campaign['id'], name('leader'))
 
 
+def paying_member(stack, prefix: str) -> tuple[str, str]:
+    """(test user, share code): a new test user who joined and paid a 3-seat group, which still lacks one."""
+    _, share = formed_group(stack, group_size=3)
+    member = name(prefix)
+    joined = stack.join(stack.login(member), share).json()
+    assert stack.confirm(joined).status_code == 200
+    wait_until(lambda: stack.group(share)['paid_count'] == 2, what='member paid')
+    return member, share
+
+
 def test_following_by_a_groups_qr_code_answers_with_progress_and_sends_the_groups_card(stack):
     _, share = formed_group(stack, group_size=3)
     qr = stack.admin('POST', f'/groups/{share}/qrcode')
@@ -69,11 +79,7 @@ def test_following_by_a_groups_qr_code_answers_with_progress_and_sends_the_group
 
 
 def test_my_groups_by_text_or_menu_lists_live_groups_with_seats_time_and_a_link(stack):
-    _, share = formed_group(stack, group_size=3)
-    member = name('member')
-    joined = stack.join(stack.login(member), share).json()
-    assert stack.confirm(joined).status_code == 200
-    wait_until(lambda: stack.group(share)['paid_count'] == 2, what='member paid')
+    member, share = paying_member(stack, 'member')
     followed = send(stack, user=member, type='event', event='subscribe')  # same test user as the mini-program
     assert '回复「我的拼团」' in said(followed)
 
@@ -149,11 +155,7 @@ def test_bad_bodies_are_refused_without_a_500(stack):
 def follower_with_a_live_group(stack) -> tuple[str, str]:
     """(test user, share code): a member of a forming group who follows the account, tied to their
     mini-program self (so 我的拼团 lists the group)."""
-    _, share = formed_group(stack, group_size=3)
-    member = name('victim')
-    joined = stack.join(stack.login(member), share).json()
-    assert stack.confirm(joined).status_code == 200
-    wait_until(lambda: stack.group(share)['paid_count'] == 2, what='member paid')
+    member, share = paying_member(stack, 'victim')
     send(stack, user=member, type='event', event='subscribe')
     wait_until(lambda: share in said(send(stack, user=member, content='我的拼团')), what='their groups listed')
     return member, share
@@ -201,11 +203,7 @@ def test_the_access_log_shows_no_query_string_of_wechats_callbacks(stack):
 
 
 def test_a_follower_from_before_pinke_went_live_gets_their_groups_on_first_ask(stack):
-    _, share = formed_group(stack, group_size=3)
-    member = name('early')
-    joined = stack.join(stack.login(member), share).json()
-    assert stack.confirm(joined).status_code == 200
-    wait_until(lambda: stack.group(share)['paid_count'] == 2, what='member paid')
+    member, share = paying_member(stack, 'early')
     # they followed long ago: Pinke never got their follow, and this is the first thing it hears from them
     text = said(send(stack, user=member, content='我的拼团'))
     assert share in text and '还差1人成团' in text

@@ -1,30 +1,25 @@
 """What the bot answers, on the real database and Redis (WeChat's protocol is tested end to end in
 tests/e2e/test_official_account_bot.py)."""
 import json
-import threading
 import types
 
 import pytest
 from wechatpy import parse_message
-from werkzeug.serving import make_server
 
 from bot import conversation, texts
 from config.wechat import BaseUrlWeChatClient
 from groupbuy import accounts, groups, identity
 from groupbuy.models import Event, Group, User
 from tests.support.builders import campaign, pay, user
-from wechat_sandbox import create_sandbox_app
+from tests.support.sandbox_server import running_sandbox
 from wechat_sandbox.credentials import DEFAULT_OA_APP_ID, DEFAULT_OA_APP_SECRET
 
 
 @pytest.fixture(scope='module')
 def sandbox():
     """WeChat's user/info (a follower's unionid), for followers the bot has not tied yet."""
-    app = create_sandbox_app()
-    server = make_server('127.0.0.1', 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, f'http://127.0.0.1:{server.server_port}/'
-    server.shutdown()
+    with running_sandbox() as (app, base):
+        yield app, base + '/'
 
 
 def runtime(deps, wechat_url='http://127.0.0.1:9/'):

@@ -6,12 +6,11 @@ import uuid
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from config import pay_fields
 from config.wechat_pay import WeChatPayGateway, beijing_to_utc
 from groupbuy.ports import GatewayError
-from wechat_sandbox import create_sandbox_app
+from tests.support.sandbox_server import pay_client, running_sandbox
 from wechat_sandbox.credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_MCH_ID
 from wechatpy.pay import WeChatPay
 
@@ -94,19 +93,14 @@ def test_wechats_time_end_is_read_as_beijing_time():
 # --- the gateway against the strict sandbox --------------------------------------------------------
 @pytest.fixture(scope='module')
 def sandbox():
-    app = create_sandbox_app({'SANDBOX_NOTIFY_RETRY_S': '', 'SANDBOX_REFUND_DELAY_S': 0.05})
-    server = make_server('127.0.0.1', 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f'http://127.0.0.1:{server.server_port}'
-    app.extensions['wechat_sandbox'].notifier.shutdown()
-    server.shutdown()
+    with running_sandbox({'SANDBOX_NOTIFY_RETRY_S': '', 'SANDBOX_REFUND_DELAY_S': 0.05}) as (_, base):
+        yield base
 
 
 @pytest.fixture
 def gateway(sandbox):
-    pay = WeChatPay(DEFAULT_APP_ID, DEFAULT_API_KEY, DEFAULT_MCH_ID)
-    pay.API_BASE_URL = sandbox + '/'
-    yield WeChatPayGateway(pay, notify_url=NOTIFY, refund_notify_url=NOTIFY.replace('notify', 'refund-notify'))
+    yield WeChatPayGateway(pay_client(sandbox), notify_url=NOTIFY,
+                           refund_notify_url=NOTIFY.replace('notify', 'refund-notify'))
     requests.post(sandbox + '/sandbox/reset')
 
 

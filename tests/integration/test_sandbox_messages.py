@@ -2,12 +2,10 @@
 them — and the app's messenger and message catalogue against those checks."""
 import json
 import logging
-import threading
 
 import pytest
 import requests
 from wechatpy.exceptions import WeChatClientException
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 import templates_msg
@@ -17,22 +15,15 @@ from config.wechat import BaseUrlWeChatClient
 from groupbuy import notifications
 from groupbuy.models import Notification, SubscriptionConsent, User, utcnow
 from groupbuy.ports import MessengerError
-from wechat_sandbox import create_sandbox_app
+from tests.support.sandbox_server import running_sandbox, serve
 from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_OA_APP_ID, DEFAULT_OA_APP_SECRET
 from wechat_sandbox.login import openid_for
 
 
-def serve(wsgi_app):
-    server = make_server('127.0.0.1', 0, wsgi_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f'http://127.0.0.1:{server.server_port}/'
-
-
 @pytest.fixture(scope='module')
 def sandbox():
-    server, base = serve(create_sandbox_app())
-    yield base
-    server.shutdown()
+    with running_sandbox() as (_, base):
+        yield base + '/'
 
 
 @pytest.fixture
@@ -167,7 +158,7 @@ def test_a_followers_push_through_the_bot_driver_opens_the_window(sandbox, oa):
     server, url = serve(callback)
     try:
         pushed = requests.post(sandbox + 'sandbox/bot/send', json={'user': 'gil', 'content': '我的拼团',
-                                                                   'url': url + 'wechat/callback'}, timeout=10)
+                                                                   'url': url + '/wechat/callback'}, timeout=10)
         assert pushed.status_code == 200, pushed.text
     finally:
         server.shutdown()

@@ -1,14 +1,12 @@
 """The sandbox's official-account and mini-program-code APIs, driven by wechatpy as the app drives
 them (through config/wechat_oa.py and config/wechat_wxa.py)."""
 import io
-import threading
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
 import zxingcpp
 from PIL import Image
-from werkzeug.serving import make_server
 
 from config.settings import Settings
 from config.wechat import BaseUrlWeChatClient
@@ -16,18 +14,15 @@ from config.wechat_oa import (OAuthFailed, authorize_url, create_scene_qrcode, e
                               jssdk_config, make_oa_client)
 from config.wechat_wxa import phone_number, wxa_code_png
 from groupbuy import errors
-from wechat_sandbox import create_sandbox_app
+from tests.support.sandbox_server import running_sandbox
 from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 from wechat_sandbox.login import unionid_for
 
 
 @pytest.fixture(scope='module')
 def sandbox():
-    app = create_sandbox_app()
-    server = make_server('127.0.0.1', 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, f'http://127.0.0.1:{server.server_port}/'
-    server.shutdown()
+    with running_sandbox() as (app, base):
+        yield app, base + '/'
 
 
 @pytest.fixture

@@ -6,35 +6,24 @@ WeChat is worth a retry (502), and a user without a unionid signs in, pays and h
 The sandbox is this module's own; the app runs in this process (create_app, served on a free port so
 the sandbox can deliver payment notifications) on the test database and Redis."""
 import os
-import threading
+from functools import partial
 
 import pytest
 import requests
-from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
-from werkzeug.serving import make_server
 
 from groupbuy.models import Notification, Order, User
 from tests.support.builders import campaign
+from tests.support.sandbox_server import SandboxClient, running_sandbox, serve
 from tools.http_client import wait_until
-from wechat_sandbox import create_sandbox_app
-from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_APP_SECRET
+from wechat_sandbox.credentials import DEFAULT_APP_ID
 from wechat_sandbox.login import openid_for, unionid_for
-
-
-def serve(wsgi_app):
-    server = make_server('127.0.0.1', 0, wsgi_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f'http://127.0.0.1:{server.server_port}/'
 
 
 @pytest.fixture(scope='module')
 def served():
-    app = create_sandbox_app()
-    server, base = serve(app)
-    yield app, base
-    app.extensions['wechat_sandbox'].notifier.shutdown()
-    server.shutdown()
+    with running_sandbox() as (app, base):
+        yield app, base + '/'
 
 
 @pytest.fixture
@@ -44,17 +33,7 @@ def sandbox(served):
     return served[1]
 
 
-class PlainClient(WeChatClient):
-    """wechatpy pointed at the sandbox: what the app's client does for code2Session."""
-
-    def __init__(self, base):
-        super().__init__(DEFAULT_APP_ID, DEFAULT_APP_SECRET, auto_retry=False)
-        self.API_BASE_URL, self._base = base + 'cgi-bin/', base
-        self.wxa.API_BASE_URL = base
-
-    def fetch_access_token(self):
-        return self._fetch_access_token(url=self._base + 'cgi-bin/token', params={
-            'grant_type': 'client_credential', 'appid': self.appid, 'secret': self.secret})
+PlainClient = partial(SandboxClient, auto_retry=False)  # what the app's client does for code2Session
 
 
 def errcode_of(call):
@@ -135,13 +114,9 @@ def test_unionid_comes_only_while_the_mini_program_is_bound_to_an_open_platform(
 
 
 def test_the_setting_starts_an_app_unbound():
-    app = create_sandbox_app({'SANDBOX_UNBOUND_APPS': DEFAULT_APP_ID})
-    server, base = serve(app)
-    try:
+    with running_sandbox({'SANDBOX_UNBOUND_APPS': DEFAULT_APP_ID}) as (_, base):
         session = PlainClient(base).wxa.code_to_session('fay.1')
         assert session['openid'] == openid_for(DEFAULT_APP_ID, 'fay') and 'unionid' not in session
-    finally:
-        server.shutdown()
 
 
 @pytest.mark.parametrize('body', [{'appid': 'wx-unknown', 'bound': False}, {'appid': DEFAULT_APP_ID},
@@ -167,6 +142,7 @@ def pinke(sandbox, clean_db, database, redis_url, key_prefix, tmp_path):
     from wsgi import create_app
     later = _Later()
     server, base = serve(later)
+    base += '/'
     url = os.environ.get('DATABASE_URL') or f'sqlite:///{database.database}'
     later.app = create_app({
         'database_url': url, 'redis_url': redis_url, 'data_dir': str(tmp_path), 'key_prefix': key_prefix,

@@ -3,63 +3,32 @@
 Driven through wechatpy over HTTP like the app. The sandbox is this module's own, so moving its clock
 (`/sandbox/clock`) never disturbs other tests; every test puts the clock back.
 """
-import threading
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 import requests
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 from wechatpy.exceptions import WeChatPayException
-from wechatpy.pay import WeChatPay
 
-from wechat_sandbox import create_sandbox_app
-from wechat_sandbox.credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_MCH_ID
+from tests.support.sandbox_server import pay_client, running_receiver, running_sandbox
+from tools.http_client import wait_until
 from wechat_sandbox.ids import CST
 
 REFUND_DELAY_S = 0.05
-OK = b"<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>"
-
-
-class Inbox:
-    """Plays the merchant's notify URLs: acknowledges everything, keeps the bodies per path."""
-
-    def __init__(self):
-        self.lock, self.bodies = threading.Lock(), {}
-
-    def __call__(self, environ, start_response):
-        req = Request(environ)
-        with self.lock:
-            self.bodies.setdefault(req.path, []).append(req.get_data(as_text=True))
-        return Response(OK, content_type="text/xml")(environ, start_response)
-
-    def of(self, path):
-        with self.lock:
-            return list(self.bodies.get(path, []))
-
-
-def _serve(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.fixture(scope="module")
 def inbox():
-    box = Inbox()
-    server, box.base = _serve(box)
-    yield box
-    server.shutdown()
+    """The merchant's notify URLs: acknowledges everything, keeps the bodies per path."""
+    with running_receiver() as box:
+        yield box
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    app = create_sandbox_app({"SANDBOX_NOTIFY_RETRY_S": "0.1", "SANDBOX_REFUND_DELAY_S": REFUND_DELAY_S})
-    server, base = _serve(app)
-    yield base
-    app.extensions["wechat_sandbox"].notifier.shutdown()
-    server.shutdown()
+    with running_sandbox({"SANDBOX_NOTIFY_RETRY_S": "0.1", "SANDBOX_REFUND_DELAY_S": REFUND_DELAY_S}) as (_, base):
+        yield base
 
 
 @pytest.fixture(autouse=True)
@@ -73,20 +42,10 @@ def clock_back(sandbox):
 
 @pytest.fixture
 def pay(sandbox):
-    client = WeChatPay(DEFAULT_APP_ID, DEFAULT_API_KEY, DEFAULT_MCH_ID)
-    client.API_BASE_URL = sandbox + "/"
-    return client
+    return pay_client(sandbox)
 
 
-def wait_for(predicate, timeout=5.0):
-    import time
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+wait_for = partial(wait_until, timeout=5.0, interval=0.02)
 
 
 def order_fields(inbox, **overrides):
@@ -301,7 +260,7 @@ def test_a_refund_can_be_made_to_end_in_change_or_refundclose_seen_by_notificati
     path = "/refund-" + out_trade_no
     accepted = pay.refund.apply(100, 100, "R" + out_trade_no, out_trade_no=out_trade_no,
                                 notify_url=inbox.base + path)
-    [body] = wait_for(lambda: inbox.of(path))
+    [body] = wait_for(lambda: inbox.bodies(path))
     notice = pay.parse_refund_notify_result(body)
     assert (notice["refund_status"], notice["refund_id"], notice["refund_fee"]) == \
         (refund_status, accepted["refund_id"], 100)

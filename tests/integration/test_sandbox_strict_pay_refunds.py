@@ -1,70 +1,35 @@
 """A refund WeChat ends in CHANGE (退款异常) or REFUNDCLOSE (退款关闭) reaches the operators' attention
 list, whether WeChat says so by notification or by refundquery. The domain on the real database and
 Redis, the real gateway (wechatpy) against the strict sandbox."""
-import threading
-import time
+from functools import partial
 
 import pytest
 import requests
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
-from wechatpy.pay import WeChatPay
 
 from config.wechat_pay import WeChatPayGateway
 from groupbuy import groups, refunds, settlement
 from groupbuy.models import Refund
 from tests.support.builders import campaign, pay, user
-from wechat_sandbox import create_sandbox_app
-from wechat_sandbox.credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_MCH_ID
-
-OK = b'<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>'
-
-
-class Inbox:
-    """Plays the app's notify endpoints: acknowledges, keeps what arrives per path."""
-
-    def __init__(self):
-        self.lock, self.bodies = threading.Lock(), {}
-
-    def __call__(self, environ, start_response):
-        req = Request(environ)
-        with self.lock:
-            self.bodies.setdefault(req.path, []).append(req.get_data(as_text=True))
-        return Response(OK, content_type='text/xml')(environ, start_response)
-
-    def of(self, path):
-        with self.lock:
-            return list(self.bodies.get(path, []))
-
-
-def _serve(app):
-    server = make_server('127.0.0.1', 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f'http://127.0.0.1:{server.server_port}'
+from tests.support.sandbox_server import pay_client, running_receiver, running_sandbox
+from tools.http_client import wait_until
 
 
 @pytest.fixture(scope='module')
 def inbox():
-    box = Inbox()
-    server, box.base = _serve(box)
-    yield box
-    server.shutdown()
+    """The app's notify endpoints: acknowledges, keeps what arrives per path."""
+    with running_receiver() as box:
+        yield box
 
 
 @pytest.fixture(scope='module')
 def sandbox():
-    app = create_sandbox_app({'SANDBOX_NOTIFY_RETRY_S': '0.1', 'SANDBOX_REFUND_DELAY_S': 0.05})
-    server, base = _serve(app)
-    yield base
-    app.extensions['wechat_sandbox'].notifier.shutdown()
-    server.shutdown()
+    with running_sandbox({'SANDBOX_NOTIFY_RETRY_S': '0.1', 'SANDBOX_REFUND_DELAY_S': 0.05}) as (_, base):
+        yield base
 
 
 @pytest.fixture
 def wechat_pay(sandbox):
-    client = WeChatPay(DEFAULT_APP_ID, DEFAULT_API_KEY, DEFAULT_MCH_ID)
-    client.API_BASE_URL = sandbox + '/'
-    return client
+    return pay_client(sandbox)
 
 
 @pytest.fixture
@@ -74,13 +39,7 @@ def gateway(wechat_pay, inbox, sandbox):
     requests.post(sandbox + '/sandbox/refunds/outcome-next', json={'count': 0})
 
 
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.02)
-    raise AssertionError('condition not met in time')
+wait_for = partial(wait_until, timeout=5.0, interval=0.02)
 
 
 def failed_group_with_one_payer(deps, clock, sandbox):
@@ -96,7 +55,7 @@ def failed_group_with_one_payer(deps, clock, sandbox):
 
 def refund_notice(wechat_pay, inbox, out_refund_no):
     """The refund notification as /api/pay/refund-notify reads it (miniapp_api/pay_callbacks.py)."""
-    for body in wait_for(lambda: inbox.of('/api/pay/refund-notify')):
+    for body in wait_for(lambda: inbox.bodies('/api/pay/refund-notify')):
         data = wechat_pay.parse_refund_notify_result(body)
         if data['out_refund_no'] == out_refund_no:
             return refunds.RefundNotice(out_refund_no=str(data['out_refund_no']),

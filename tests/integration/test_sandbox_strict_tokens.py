@@ -2,27 +2,22 @@
 minutes (40001 after) — and the app's client renewing a refused token exactly once, without replacing
 the token other processes share through Redis. Driven through wechatpy against this module's own
 sandbox; time moves with the sandbox clock, never by sleeping."""
-import threading
+from functools import partial
 
 import pytest
 import requests
-from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
-from werkzeug.serving import make_server
 
 from config.wechat import BaseUrlWeChatClient
-from wechat_sandbox import create_sandbox_app
+from tests.support.sandbox_server import SandboxClient, running_sandbox
 from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 
 
 @pytest.fixture(scope='module')
 def served():
-    app = create_sandbox_app()
-    server = make_server('127.0.0.1', 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, f'http://127.0.0.1:{server.server_port}/'
-    server.shutdown()
+    with running_sandbox() as (app, base):
+        yield app, base + '/'
 
 
 @pytest.fixture
@@ -38,16 +33,8 @@ def issued(served):
     return lambda: served[0].extensions['wechat_sandbox'].tokens.issued[DEFAULT_APP_ID]
 
 
-class PlainClient(WeChatClient):
-    """wechatpy as shipped, pointed at the sandbox, never retrying: sees exactly what WeChat answers."""
-
-    def __init__(self, base, access_token=None):
-        super().__init__(DEFAULT_APP_ID, DEFAULT_APP_SECRET, access_token=access_token, auto_retry=False)
-        self.API_BASE_URL, self._base = base + 'cgi-bin/', base
-
-    def fetch_access_token(self):
-        return self._fetch_access_token(url=self._base + 'cgi-bin/token', params={
-            'grant_type': 'client_credential', 'appid': self.appid, 'secret': self.secret})
+# wechatpy as shipped, pointed at the sandbox, never retrying: sees exactly what WeChat answers
+PlainClient = partial(SandboxClient, auto_retry=False)
 
 
 def advance(sandbox, seconds):

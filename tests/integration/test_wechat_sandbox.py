@@ -4,128 +4,53 @@ The sandbox and a notification receiver (whose answers each test scripts) run on
 local ports; every test uses its own out_trade_no and notify path so tests stay
 independent while sharing one server.
 """
-import threading
-import time
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 import requests
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
-from wechatpy import WeChatClient
 from wechatpy.exceptions import InvalidSignatureException, WeChatClientException, WeChatPayException
 from wechatpy.pay import WeChatPay
 from wechatpy.pay.utils import calculate_signature, dict_to_xml
 
-from wechat_sandbox import create_sandbox_app
-from wechat_sandbox.credentials import (
-    DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_APP_SECRET, DEFAULT_MCH_ID,
-)
+from tests.support.sandbox_server import SandboxClient, pay_client, running_receiver, running_sandbox
+from tools.http_client import wait_until
+from wechat_sandbox.credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_MCH_ID
 from wechat_sandbox.ids import CST
 
 RETRY_S = (0.1, 0.2, 0.3)
 REFUND_DELAY_S = 0.1
-ANSWERS = {
-    "SUCCESS": (200, "<xml><return_code><![CDATA[SUCCESS]]></return_code></xml>"),
-    "FAIL": (200, "<xml><return_code><![CDATA[FAIL]]></return_code>"
-                  "<return_msg><![CDATA[busy]]></return_msg></xml>"),
-    "500": (500, "internal error"),
-}
-
-
-class Receiver:
-    """Plays the app's notify endpoint: answers per a script, records what arrives."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.scripts, self.received = {}, {}
-
-    def script(self, channel, *answers):
-        """Answers for successive notifications on a channel; the last one repeats."""
-        with self.lock:
-            self.scripts[channel] = list(answers)
-
-    def bodies(self, channel):
-        with self.lock:
-            return list(self.received.get(channel, []))
-
-    def __call__(self, environ, start_response):
-        req = Request(environ)
-        channel = req.path.rsplit("/", 1)[-1]
-        with self.lock:
-            self.received.setdefault(channel, []).append(req.get_data(as_text=True))
-            script = self.scripts.get(channel) or ["SUCCESS"]
-            answer = script.pop(0) if len(script) > 1 else script[0]
-        status, body = ANSWERS[answer]
-        return Response(body, status=status, content_type="text/xml")(environ, start_response)
-
-
-def _serve(wsgi_app):
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
 
 
 @pytest.fixture(scope="module")
 def receiver():
-    recv = Receiver()
-    server, base = _serve(recv)
-    recv.base = base
-    yield recv
-    server.shutdown()
+    with running_receiver() as recv:
+        yield recv
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    app = create_sandbox_app({
+    with running_sandbox({
         "SANDBOX_NOTIFY_RETRY_S": ",".join(map(str, RETRY_S)),
         "SANDBOX_REFUND_DELAY_S": REFUND_DELAY_S,
-    })
-    server, base = _serve(app)
-    yield base
-    app.extensions["wechat_sandbox"].notifier.shutdown()
-    server.shutdown()
+    }) as (_, base):
+        yield base
 
 
 @pytest.fixture
 def pay(sandbox):
-    client = WeChatPay(DEFAULT_APP_ID, DEFAULT_API_KEY, DEFAULT_MCH_ID)
-    client.API_BASE_URL = sandbox + "/"
-    return client
-
-
-class SandboxClient(WeChatClient):
-    """WeChatClient whose hard-coded token URL is redirected to the sandbox."""
-
-    def __init__(self, base, appid=DEFAULT_APP_ID, secret=DEFAULT_APP_SECRET):
-        super().__init__(appid, secret)
-        self._sandbox_base = base
-        self.API_BASE_URL = base + "/cgi-bin/"
-        self.wxa.API_BASE_URL = base + "/"
-
-    def fetch_access_token(self):
-        return self._fetch_access_token(
-            url=self._sandbox_base + "/cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-        )
+    return pay_client(sandbox)
 
 
 @pytest.fixture
 def channel(receiver):
-    """A fresh notify URL on the receiver for this test."""
-    name = uuid.uuid4().hex[:12]
-    return name, f"{receiver.base}/notify/{name}"
+    """A fresh notify URL on the receiver for this test: (its path, the URL)."""
+    path = "/notify/" + uuid.uuid4().hex[:12]
+    return path, receiver.base + path
 
 
-def wait_for(predicate, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+wait_for = partial(wait_until, timeout=3.0, interval=0.02)
 
 
 def new_order(pay, notify_url, total_fee=100, **kwargs):
