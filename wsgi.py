@@ -3,13 +3,16 @@ import logging
 
 from flask import Flask
 
-from config.settings import Settings
+from config.settings import ConfigError, Settings
 from config.wiring import bootstrap
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment (and `config` overrides). Nothing connects at import."""
-    settings = Settings.from_env(config)
+    try:
+        settings = Settings.from_env(config)
+    except ConfigError as exc:  # every process (web, workers, scheduler, CLI) refuses to start, saying why
+        raise SystemExit(f'pinke: {exc}') from None
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, ADMIN_TOKEN=settings.admin_token,
                       MAX_CONTENT_LENGTH=256 * 1024, TESTING=settings.testing)

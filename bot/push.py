@@ -82,7 +82,7 @@ def _check_signature(settings, args) -> None:
         check_signature(settings.wechat_oa_token, args.get('signature', ''), args.get('timestamp', ''),
                         args.get('nonce', ''))
         fresh = abs(time.time() - int(args.get('timestamp', ''))) <= WINDOW_S
-    except (InvalidSignatureException, ValueError):
+    except (InvalidSignatureException, ValueError, OverflowError):  # OverflowError: a 400-digit timestamp
         log.warning('refused a push with a bad signature from %s', request.remote_addr)
         raise Refused(403, 'invalid signature')
     if not fresh:

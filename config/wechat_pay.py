@@ -119,8 +119,7 @@ def _gateway_error(exc) -> GatewayError:
 def beijing_to_utc(time_end) -> dt.datetime | None:
     """WeChat's yyyyMMddHHmmss (Beijing time) as naive UTC; None when absent or malformed."""
     try:
-        local = dt.datetime.strptime(str(time_end), '%Y%m%d%H%M%S')
-    except (TypeError, ValueError):
+        return dt.datetime.strptime(str(time_end), '%Y%m%d%H%M%S') - dt.timedelta(hours=8)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: before 0001-01-01 08:00 Beijing time
         return None
-    return local - dt.timedelta(hours=8)
 

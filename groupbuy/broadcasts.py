@@ -2,13 +2,15 @@
 one person however often the broadcast is run (each recipient's outbox row is its dedupe)."""
 import datetime as dt
 import json
+import logging
 
 from . import errors
 from .after_commit import AfterCommit
 from .db import transaction
-from .models import Broadcast, Group, Notification, Seat, User
+from .models import MAX_ID, Broadcast, Group, Notification, Seat, User
 from .notifications import deliver_notification, DeliveryFailed, notify
 
+log = logging.getLogger(__name__)
 SEGMENTS = ('expiring_short', 'campaign', 'users')
 MAX_EXPLICIT_USERS = 10_000
 
@@ -61,22 +63,28 @@ def run_broadcast(deps, broadcast_id: int, pace=lambda: None) -> Broadcast:
     failed. Safe to run again: people already messaged are not messaged twice."""
     broadcast = get_broadcast(broadcast_id)
     now = deps.now()
-    Broadcast.update(status='running').where(Broadcast.id == broadcast.id).execute()
-    fact = f'broadcast:{broadcast.id}'
-    targets = recipients(json.loads(broadcast.segment), now)
-    for user_id in targets:
-        after = AfterCommit()  # delivery happens right here, at the pace, not via the queue
-        with transaction():
-            notify(deps, 'broadcast', {user_id: {'message': broadcast.message, 'page': 'pages/index/index'}},
-                   fact, after)
-        n = Notification.get(Notification.dedupe_key == f'{fact}:{user_id}')
-        if n.status != 'pending':
-            continue
-        pace()
-        try:
-            deliver_notification(deps, n.id)
-        except DeliveryFailed:
-            pass  # stays pending; a re-run tries again, the count shows it meanwhile
+    Broadcast.update(status='running', last_error=None).where(Broadcast.id == broadcast.id).execute()
+    try:
+        fact = f'broadcast:{broadcast.id}'
+        targets = recipients(json.loads(broadcast.segment), now)
+        for user_id in targets:
+            after = AfterCommit()  # delivery happens right here, at the pace, not via the queue
+            with transaction():
+                notify(deps, 'broadcast', {user_id: {'message': broadcast.message, 'page': 'pages/index/index'}},
+                       fact, after)
+            n = Notification.get(Notification.dedupe_key == f'{fact}:{user_id}')
+            if n.status != 'pending':
+                continue
+            pace()
+            try:
+                deliver_notification(deps, n.id)
+            except DeliveryFailed:
+                pass  # stays pending; a re-run tries again, the count shows it meanwhile
+    except Exception as exc:  # noqa: BLE001 — whatever it was, the broadcast must not say `running` for ever
+        log.exception('broadcast %s crashed', broadcast.id)
+        Broadcast.update(status='failed', finished_at=deps.now(), last_error=f'{type(exc).__name__}: {exc}'[:1000]
+                         ).where(Broadcast.id == broadcast.id).execute()
+        raise  # the job fails too (RQ keeps the traceback); `POST .../run` resumes where it stopped
     return _tally(broadcast.id, len(targets), deps.now())
 
 
@@ -101,11 +109,11 @@ def _validate(segment: dict) -> None:
             raise errors.InvalidInput('segment.within_s must be 1–2592000 seconds', field='segment.within_s')
     elif kind == 'campaign':
         cid = segment.get('campaign_id')
-        if not isinstance(cid, int) or isinstance(cid, bool) or cid < 1:
+        if not isinstance(cid, int) or isinstance(cid, bool) or not 0 < cid <= MAX_ID:
             raise errors.InvalidInput('segment.campaign_id must be a campaign id', field='segment.campaign_id')
     else:
         ids = segment.get('user_ids')
         if not isinstance(ids, list) or not 0 < len(ids) <= MAX_EXPLICIT_USERS or \
-                not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+                not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
             raise errors.InvalidInput(f'segment.user_ids must be 1–{MAX_EXPLICIT_USERS} user ids',
                                       field='segment.user_ids')

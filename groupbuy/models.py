@@ -10,6 +10,7 @@ from peewee import (SQL, AutoField, BooleanField, CharField, DatabaseProxy, Date
                     FloatField, ForeignKeyField, IntegerField, Model, NodeList, SqliteDatabase, TextField)
 
 db = DatabaseProxy()
+MAX_ID = 2 ** 63 - 1  # the largest integer SQLite and PostgreSQL (BIGINT) take: an id beyond it names nothing
 
 
 def utcnow() -> dt.datetime:
@@ -179,13 +180,14 @@ class Broadcast(BaseModel):
     """An operator's message to a segment of users, sent by a throttled job, never twice to one person."""
     segment = TextField()  # JSON
     message = TextField()
-    status = CharField(max_length=16, default='queued')  # queued | running | done
+    status = CharField(max_length=16, default='queued')  # queued | running | done | failed
     total = IntegerField(default=0)
     sent = IntegerField(default=0)
     skipped = IntegerField(default=0)
     failed = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
+    last_error = TextField(null=True)  # why the last run crashed (status failed); `run` again resumes
 
 
 class SmsMessage(BaseModel):

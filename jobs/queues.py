@@ -9,7 +9,7 @@ from rq import Queue, Retry
 JOBS = {
     'settle_group': ('settlement', 'jobs.tasks.settle_group'),
     'settle_groups': ('settlement', 'jobs.tasks.settle_groups'),
-    'release_seat': ('settlement', 'jobs.tasks.release_seat'),
+    'release_seat': ('refunds', 'jobs.tasks.release_seat'),  # asks WeChat first: off the settlement queue
     'refund_order': ('refunds', 'jobs.tasks.refund_order'),
     'check_refund': ('refunds', 'jobs.tasks.check_refund'),
     'close_payment': ('refunds', 'jobs.tasks.close_payment'),

@@ -3,8 +3,11 @@
 
 def register_blueprints(app) -> None:
     from . import (admin, admin_money, auth_routes, campaigns, errors, groups, health, live_stream, messages,
-                   orders, pay_callbacks)
+                   orders, pay_callbacks, schemas)
+    app.url_map.converters['id'] = schemas.IdConverter  # `<id:...>`: ids the database can hold, else 404
     errors.init_app(app)
+    from .auth import no_store_when_token_issued
+    app.after_request(no_store_when_token_issued)
     for module in (health, auth_routes, campaigns, groups, live_stream, orders, messages, pay_callbacks, admin,
                    admin_money):
         app.register_blueprint(module.bp)

@@ -23,7 +23,7 @@ def create_campaign():
     return jsonify({'campaign': campaign_json(catalog.get_campaign(campaign.id))}), 201
 
 
-@bp.patch('/campaigns/<int:campaign_id>')
+@bp.patch('/campaigns/<id:campaign_id>')
 def update_campaign(campaign_id: int):
     body = schemas.parse(schemas.CampaignStatus)
     return jsonify({'campaign': campaign_json(catalog.set_campaign_status(campaign_id, body.status))})

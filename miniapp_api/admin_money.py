@@ -1,5 +1,5 @@
 """Operators: refunds that need attention, and broadcasts to segments of users."""
-from flask import jsonify, request
+from flask import jsonify
 
 from groupbuy import broadcasts, refunds
 from groupbuy.clock import iso
@@ -23,15 +23,16 @@ def broadcast_json(b) -> dict:
     import json
     return {'id': b.id, 'segment': json.loads(b.segment), 'message': b.message, 'status': b.status,
             'total': b.total, 'sent': b.sent, 'skipped': b.skipped, 'failed': b.failed,
-            'created_at': iso(b.created_at), 'finished_at': iso(b.finished_at)}
+            'created_at': iso(b.created_at), 'finished_at': iso(b.finished_at), 'last_error': b.last_error}
 
 
 @bp.get('/refunds')
 def list_refunds():
-    return jsonify({'refunds': [refund_json(r) for r in refunds.list_refunds(request.args.get('status'))]})
+    query = schemas.parse_query(schemas.RefundList)
+    return jsonify({'refunds': [refund_json(r) for r in refunds.list_refunds(query.status)]})
 
 
-@bp.post('/refunds/<int:refund_id>/retry')
+@bp.post('/refunds/<id:refund_id>/retry')
 def retry_refund(refund_id: int):
     refund = refunds.retry_refund(deps(), refund_id)
     return jsonify({'refund': refund_json(refunds.get_refund(refund.id))}), 202
@@ -40,15 +41,15 @@ def retry_refund(refund_id: int):
 @bp.post('/broadcasts')
 def create_broadcast():
     body = schemas.parse(schemas.NewBroadcast)
-    broadcast = broadcasts.create_broadcast(deps(), body.segment, body.message)
+    broadcast = broadcasts.create_broadcast(deps(), body.segment.model_dump(), body.message)
     return jsonify({'broadcast': broadcast_json(broadcast)}), 202
 
 
-@bp.get('/broadcasts/<int:broadcast_id>')
+@bp.get('/broadcasts/<id:broadcast_id>')
 def show_broadcast(broadcast_id: int):
     return jsonify({'broadcast': broadcast_json(broadcasts.get_broadcast(broadcast_id))})
 
 
-@bp.post('/broadcasts/<int:broadcast_id>/run')
+@bp.post('/broadcasts/<id:broadcast_id>/run')
 def rerun_broadcast(broadcast_id: int):
     return jsonify({'broadcast': broadcast_json(broadcasts.rerun_broadcast(deps(), broadcast_id))}), 202

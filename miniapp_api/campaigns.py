@@ -16,12 +16,12 @@ def list_campaigns():
     return jsonify({'campaigns': [campaign_json(c) for c in catalog.list_selling_campaigns(deps().now())]})
 
 
-@bp.get('/api/campaigns/<int:campaign_id>')
+@bp.get('/api/campaigns/<id:campaign_id>')
 def show_campaign(campaign_id: int):
     return jsonify({'campaign': campaign_json(catalog.get_campaign(campaign_id))})
 
 
-@bp.get('/api/campaigns/<int:campaign_id>/open-groups')
+@bp.get('/api/campaigns/<id:campaign_id>/open-groups')
 def campaign_open_groups(campaign_id: int):
     """凑团: groups still short, closest to filling first, so a newcomer can join one."""
     d = deps()

@@ -13,7 +13,7 @@ STATUS = {
     errors.InvalidInput: 400, errors.NotFound: 404, errors.Forbidden: 403,
     errors.CampaignNotActive: 409, errors.GroupFull: 409, errors.GroupClosed: 409,
     errors.AlreadyJoined: 409, errors.OwnGroup: 409, errors.LimitReached: 409,
-    errors.AlreadyEnrolled: 409, errors.PaymentMismatch: 400, errors.PaymentUnavailable: 502,
+    errors.AlreadyEnrolled: 409, errors.AlreadyBuying: 409, errors.PaymentMismatch: 400, errors.PaymentUnavailable: 502,
     errors.InvalidTransition: 409, errors.AccountConflict: 409, errors.WeChatUnavailable: 502,
 }
 HTTP_CODES = {400: 'invalid_input', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found',
@@ -26,7 +26,13 @@ class Unauthorized(errors.DomainError):
     code = 'unauthorized'
 
 
+class UnknownFields(errors.InvalidInput):
+    """The body has fields this endpoint does not take (a typo, or a field the server decides)."""
+    code = 'unknown_fields'
+
+
 STATUS[Unauthorized] = 401
+STATUS[UnknownFields] = 400
 
 
 def error_response(code: str, message: str, status: int, **details):

@@ -10,7 +10,7 @@ from .runtime import runtime
 bp = Blueprint('h5_campaign', __name__, template_folder='templates')
 
 
-@bp.get('/c/<int:campaign_id>')
+@bp.get('/c/<id:campaign_id>')
 def campaign_page(campaign_id: int):
     rt = runtime()
     now = rt.deps.now()

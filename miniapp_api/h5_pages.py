@@ -15,6 +15,7 @@ from groupbuy import accounts, errors, identity, referrals, sharing
 from posters import pictures
 
 from . import oauth_state
+from .auth import issue_token, user_for_token
 from .group_page import group_page_context
 from .runtime import runtime
 
@@ -48,12 +49,12 @@ def _in_wechat() -> bool:
 
 
 def _viewer():
-    uid = session.get(SESSION_USER)
-    try:
-        return accounts.get_user(int(uid)) if uid else None
-    except (errors.NotFound, TypeError, ValueError):  # merged away or tampered: sign in again
+    """The session holds a user token, checked like a bearer token (revoked or merged away: sign in again)."""
+    token = session.get(SESSION_USER)
+    viewer = user_for_token(token) if isinstance(token, str) else None
+    if viewer is None:
         session.pop(SESSION_USER, None)
-        return None
+    return viewer
 
 
 def _authorize(rt, share_code: str, ref: str | None, scope: str, joining: bool):
@@ -118,7 +119,7 @@ def oauth_return():
     referrer = referrals.existing_referrer(rt.settings.secret_key, state.ref)
     signed = identity.sign_in_official_account(rt.deps, who.openid, who.unionid, referrer, channel='h5')
     accounts.adopt_wechat_profile(signed.user, who.nickname, who.avatar_url)
-    session[SESSION_USER] = signed.user.id
+    session[SESSION_USER] = issue_token(signed.user)
     session.permanent = True
     return redirect(rt.settings.public_base_url + target.rstrip('?'), 302)
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request
 
 from groupbuy import groups, live_events
 from groupbuy.clock import iso
+from groupbuy.models import db
 
 from .live_hub import LiveHub
 from .presenters import group_json
@@ -33,37 +34,50 @@ def hub() -> LiveHub:
 sse = LiveHub.frame
 
 
+def last_seen_id(raw: str) -> int | None:
+    """The event id a reconnecting client last saw, or None (it gets a snapshot) for anything that is not
+    one of ours: ids are small non-negative integers, and EventSource stops reconnecting after an error."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
+def _snapshot(code: str, now) -> dict:
+    """The group as it is now. The stream runs after the request's database connection was closed:
+    this opens one (and closes it) unless one is open."""
+    opened = db.connect(reuse_if_open=True)
+    try:
+        return group_json(groups.find_group(code), now)
+    finally:
+        if opened:
+            db.close()
+
+
 @bp.get('/api/groups/<share_code>/events')
 def group_events(share_code: str):
-    d = deps()
-    group = groups.find_group(share_code[:32])
-    code = group.share_code
-    raw_last = request.headers.get('Last-Event-ID') or request.args.get('last_event_id') or ''
-    inbox = hub().subscribe(code)  # before reading the past: nothing falls in between
-    missed = None
-    if raw_last.isdigit():
-        missed = live_events.history_since(d.redis, d.key_prefix, code, int(raw_last))
-    first: list[str]
-    if missed is None:
-        current = live_events.last_id(d.redis, d.key_prefix, code)
-        first = [sse(current, 'snapshot', group_json(group, d.now()))]
-        sent = current
-    else:
-        first = [sse(e['id'], e['type'], e) for e in missed]
-        sent = missed[-1]['id'] if missed else int(raw_last)
+    code = groups.find_group(share_code[:32]).share_code  # an unknown group is a 404 before any stream
+    last_seen = last_seen_id(request.headers.get('Last-Event-ID') or request.args.get('last_event_id') or '')
     heartbeat_s = float(os.environ.get('LIVE_HEARTBEAT_S', '15'))
-    now = d.now
 
     def stream():
-        last_sent = sent
+        """Subscribes when the server starts sending, and the `finally` covers everything after it, so
+        a response that is never sent or fails half-way holds no subscription."""
+        d = deps()
+        inbox = hub().subscribe(code)  # before reading the past: nothing falls in between
         try:
+            missed = None if last_seen is None else live_events.history_since(d.redis, d.key_prefix, code,
+                                                                               last_seen)
+            if missed is None:
+                last_sent = live_events.last_id(d.redis, d.key_prefix, code)
+                first = [sse(last_sent, 'snapshot', _snapshot(code, d.now()))]
+            else:
+                first = [sse(e['id'], e['type'], e) for e in missed]
+                last_sent = missed[-1]['id'] if missed else last_seen
             yield 'retry: 2000\n\n'
             yield from first
             while True:
                 try:
                     event_id, frame = inbox.get(timeout=heartbeat_s)
                 except queue.Empty:
-                    yield sse(None, 'heartbeat', {'server_time': iso(now())})
+                    yield sse(None, 'heartbeat', {'server_time': iso(d.now())})
                     continue
                 if getattr(inbox, 'stalled', False):
                     return  # events were dropped for this slow client: end; it reconnects with Last-Event-ID

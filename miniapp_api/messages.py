@@ -1,10 +1,10 @@
 """The user's in-app inbox and the subscribe-message consents the mini-program collected."""
 import json
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 import templates_msg
-from groupbuy import errors, notifications
+from groupbuy import notifications
 from groupbuy.clock import iso
 
 from . import schemas
@@ -23,15 +23,13 @@ def message_json(n) -> dict:
 @bp.get('/api/me/messages')
 @login_required
 def my_messages():
-    raw = request.args.get('before_id')
-    if raw is not None and not raw.isdigit():
-        raise errors.InvalidInput('before_id must be a message id')
-    rows = notifications.inbox(g.user, before_id=int(raw) if raw else None)
+    page = schemas.parse_query(schemas.InboxPage)
+    rows = notifications.inbox(g.user, before_id=page.before_id)
     return jsonify({'messages': [message_json(n) for n in rows],
                     'unread_count': notifications.unread_count(g.user)})
 
 
-@bp.post('/api/me/messages/<int:message_id>/read')
+@bp.post('/api/me/messages/<id:message_id>/read')
 @login_required
 def read_message(message_id: int):
     message = notifications.mark_read(deps(), g.user, message_id)

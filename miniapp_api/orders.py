@@ -10,7 +10,7 @@ from .presenters import course_json, order_json
 bp = Blueprint('orders', __name__)
 
 
-@bp.get('/api/orders/<int:order_id>')
+@bp.get('/api/orders/<id:order_id>')
 @login_required
 def show_order(order_id: int):
     return jsonify({'order': order_json(orders.get_own_order(g.user, order_id))})

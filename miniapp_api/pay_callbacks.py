@@ -1,15 +1,18 @@
-"""WeChat Pay's notifications (XML). wechatpy checks the signature; we check that the payment is
-for our app, our merchant and the order's exact amount; the domain makes replays harmless.
+"""WeChat Pay's notifications (XML). We read the XML (defusedxml: no DTD, no entities), wechatpy checks
+the signature; we check that the payment is for our app, our merchant and the order's exact amount;
+the domain makes replays harmless.
 
 WeChat retries anything not answered SUCCESS, so SUCCESS means "recorded, stop"; FAIL (HTTP 400)
 means "not accepted" and leaves every row as it was.
 """
 import logging
+from xml.etree.ElementTree import ParseError
 
+from defusedxml.ElementTree import fromstring
 from flask import Blueprint, Response, request
-from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.pay.utils import dict_to_xml
 
+from config.wechat_pay import beijing_to_utc
 from groupbuy import errors, payments, refunds
 
 from .runtime import runtime
@@ -19,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _answer(ok: bool, message: str = 'OK', status: int = 200) -> Response:
+    message = message.replace(']]>', '')  # wechatpy puts it in CDATA unescaped
     body = dict_to_xml({'return_code': 'SUCCESS' if ok else 'FAIL', 'return_msg': message}, '')
     body = body.replace('<sign></sign>', '')
     return Response(body, status=status, mimetype='text/xml')
@@ -27,6 +31,33 @@ def _answer(ok: bool, message: str = 'OK', status: int = 200) -> Response:
 def _reject(message: str) -> Response:
     log.warning('rejected pay notification: %s', message)
     return _answer(False, message, 400)
+
+
+class Unreadable(ValueError):
+    """Not a WeChat Pay notification: not XML, a DOCTYPE or entity, another root, nested or repeated fields."""
+
+
+def read_fields(raw: bytes) -> dict[str, str]:
+    """WeChat Pay's flat `<xml><name>value</name>...</xml>` as {name: value}. defusedxml refuses any
+    DOCTYPE, so no entity is ever expanded or fetched. Raises Unreadable for anything else."""
+    try:
+        root = fromstring(raw, forbid_dtd=True)
+    except (ParseError, ValueError, LookupError) as exc:  # refused DTD or entity; an encoding expat lacks, or none
+        raise Unreadable(f'not XML ({type(exc).__name__})') from None
+    if root.tag != 'xml':
+        raise Unreadable('the root is not <xml>')
+    fields = {}
+    for child in root:
+        if len(child) or child.tag in fields:
+            raise Unreadable('not a flat list of fields')
+        fields[child.tag] = (child.text or '').strip()  # as wechatpy (xmltodict) reads them
+    return fields
+
+
+def _fen(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
+        raise ValueError(f'not an amount in fen: {value[:20]!r}')
+    return int(value)
 
 
 def _is_ours(data: dict) -> bool:
@@ -38,20 +69,22 @@ def _is_ours(data: dict) -> bool:
 def payment_notify():
     rt = runtime()
     try:
-        data = rt.wechat_pay.parse_payment_result(request.get_data())
-    except InvalidSignatureException:
+        data = read_fields(request.get_data())
+    except Unreadable as exc:
+        return _reject(str(exc))
+    if not rt.wechat_pay.check_signature(data):
         return _reject('invalid signature')
     if data.get('return_code') != 'SUCCESS' or data.get('result_code') != 'SUCCESS':
         return _answer(True)  # a failed payment moves no money; the seat's pay window handles it
     if not _is_ours(data):
         return _reject('appid or mch_id is not ours')
     try:
-        notice = payments.PaymentNotice(out_trade_no=str(data['out_trade_no']),
-                                        transaction_id=str(data['transaction_id']),
-                                        amount_fen=int(data['total_fee']))
-        outcome = payments.record_payment(rt.deps, notice)
-    except (KeyError, ValueError, TypeError):
+        notice = payments.PaymentNotice(out_trade_no=data['out_trade_no'], transaction_id=data['transaction_id'],
+                                        amount_fen=_fen(data['total_fee']), paid_at=beijing_to_utc(data.get('time_end')))
+    except (KeyError, ValueError):
         return _reject('missing or malformed fields')
+    try:
+        outcome = payments.record_payment(rt.deps, notice)
     except errors.DomainError as exc:
         return _reject(f'{exc.code}: {exc.message}')
     log.info('payment %s: %s', notice.out_trade_no, outcome)
@@ -63,7 +96,7 @@ def refund_notify():
     """wechatpy checks appid and mch_id and decrypts req_info with our API key (that is the proof)."""
     rt = runtime()
     try:
-        data = rt.wechat_pay.parse_refund_notify_result(request.get_data())
+        data = rt.wechat_pay.parse_refund_notify_result(read_fields(request.get_data()))
         notice = refunds.RefundNotice(out_refund_no=str(data['out_refund_no']),
                                       refund_status=str(data['refund_status']),
                                       refund_id=str(data.get('refund_id', '')),

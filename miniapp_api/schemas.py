@@ -1,45 +1,95 @@
-"""Request bodies, validated by pydantic. Numbers are strict (no "3" for 3, no true for 1) and
-bounded, so a negative or absurd value is a clear 400, never a stored row. Unknown fields (like a
-client-sent price) are ignored: the server computes every price."""
+"""Request bodies and query strings, validated by pydantic. Numbers are strict (no "3" for 3, no true
+for 1) and bounded, so a negative or absurd value is a clear 400, never a stored row or a crash in the
+database. Unknown fields are refused with a 400 that names them: a misspelt `leader_pirce_fen` must not
+quietly create a campaign without a leader price (and a client-sent price is never taken: the server
+computes every price)."""
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from werkzeug.routing import IntegerConverter
 
 from groupbuy import errors
+from groupbuy.broadcasts import MAX_EXPLICIT_USERS
+from groupbuy.models import MAX_ID
+from groupbuy.refunds import ATTENTION_STATUSES
+
+from .errors import UnknownFields
 
 MAX_FEN = 100_000_000  # ¥1,000,000
 Fen = Annotated[int, Field(strict=True, ge=1, le=MAX_FEN)]
-Id = Annotated[int, Field(strict=True, ge=1, le=2**62)]
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+
+
+def _storable(value: str) -> str:
+    if '\x00' in value:
+        raise ValueError('must not contain NUL characters')
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 — reads as a type
+    """A string of bounded length that PostgreSQL can store (text columns refuse NUL)."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_storable)]
+
+
+class IdConverter(IntegerConverter):
+    """`<id:...>` in a route: a row id in the database's range. Anything else (0, 2^63, 5000 digits)
+    matches no route: a 404, never an overflow in the database driver."""
+
+    def __init__(self, map, **kwargs):
+        super().__init__(map, **{'min': 1, 'max': MAX_ID, **kwargs})
 
 
 class Body(BaseModel):
+    model_config = ConfigDict(extra='forbid', str_strip_whitespace=True)
+
+
+class Query(BaseModel):
+    """A query string: values arrive as text, so numbers are parsed (lax) but still bounded. Unknown
+    parameters are ignored: links pick up tracking parameters on the way."""
     model_config = ConfigDict(extra='ignore', str_strip_whitespace=True)
 
 
 def parse(model: type[BaseModel]):
-    """The request's JSON body as `model`. Raises InvalidInput for a missing or non-object body."""
-    data = request.get_json(silent=True)
+    """The request's JSON body as `model`. Raises InvalidInput for a missing or non-object body and
+    UnknownFields (naming them and what is accepted) for fields the model does not know."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # [[[[… nested deeper than the JSON decoder goes (silent covers only ValueError)
+        data = None
     if not isinstance(data, dict):
         raise errors.InvalidInput('the body must be a JSON object (Content-Type: application/json)')
-    return model.model_validate(data)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        unknown = ['.'.join(str(p) for p in e['loc']) for e in exc.errors() if e['type'] == 'extra_forbidden']
+        if unknown:
+            accepted = [f.alias or name for name, f in model.model_fields.items()]
+            raise UnknownFields(f'unknown field{"s" if len(unknown) > 1 else ""} {", ".join(unknown)}; '
+                                f'this endpoint takes {", ".join(accepted)}', unknown=unknown, accepted=accepted)
+        raise
+
+
+def parse_query(model: type[Query]):
+    """The request's query string as `model` (the first value of a repeated parameter)."""
+    return model.model_validate(request.args.to_dict())
 
 
 class WxLogin(Body):
-    code: Annotated[str, Field(min_length=1, max_length=128)]
-    ref: Annotated[str | None, Field(alias='from', max_length=40)] = None  # the sharer, from a shared page
+    code: Text(128, min_length=1)
+    ref: Annotated[Text(40) | None, Field(alias='from')] = None  # the sharer, from a shared page
 
 
 class ProfileUpdate(Body):
-    nickname: Annotated[str, Field(max_length=64)] | None = None
-    avatar_url: Annotated[str, Field(max_length=512)] | None = None
+    nickname: Text(64) | None = None
+    avatar_url: Text(512) | None = None
 
 
 class NewCourse(Body):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Text(200, min_length=1)
     price_fen: Fen
-    cover_url: Annotated[str, Field(max_length=512)] = ''
+    cover_url: Text(512) = ''
 
 
 class NewCampaign(Body):
@@ -62,7 +112,10 @@ class NewCampaign(Body):
     @classmethod
     def as_naive_utc(cls, value):
         if value is not None and value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            try:
+                value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            except OverflowError:  # 9999-12-31T23:00-05:00 is past year 9999 in UTC
+                raise ValueError('out of range') from None
         return value
 
 
@@ -74,11 +127,34 @@ class OpenGroup(Body):
     campaign_id: Id
 
 
+class ExpiringShort(Body):
+    type: Literal['expiring_short']
+    within_s: Annotated[int, Field(strict=True, ge=1, le=30 * 24 * 3600)]
+
+
+class CampaignMembers(Body):
+    type: Literal['campaign']
+    campaign_id: Id
+
+
+class Users(Body):
+    type: Literal['users']
+    user_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_EXPLICIT_USERS)]
+
+
 class NewBroadcast(Body):
-    segment: dict  # checked by the domain: {type: expiring_short|campaign|users, ...}
-    message: Annotated[str, Field(min_length=1, max_length=500)]
+    segment: Annotated[Union[ExpiringShort, CampaignMembers, Users], Field(discriminator='type')]
+    message: Text(500, min_length=1)
+
+
+class InboxPage(Query):
+    before_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+
+
+class RefundList(Query):
+    status: Literal[ATTENTION_STATUSES] | None = None
 
 
 class Consents(Body):
-    template_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]],
+    template_ids: Annotated[list[Text(64, min_length=1)],
                             Field(min_length=1, max_length=20)]

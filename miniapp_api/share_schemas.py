@@ -3,13 +3,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .schemas import Body
+from .schemas import Body, Text
 
 
 class PhoneCode(Body):
-    code: Annotated[str, Field(min_length=1, max_length=128)]  # from <button open-type="getPhoneNumber">
+    code: Text(128, min_length=1)  # from <button open-type="getPhoneNumber">
 
 
 class ShareClick(Body):
-    ref: Annotated[str | None, Field(alias='from', max_length=40)] = None
+    ref: Annotated[Text(40) | None, Field(alias='from')] = None
     channel: Literal['card', 'poster', 'link', 'oa_card'] = 'card'

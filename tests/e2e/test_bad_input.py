@@ -58,12 +58,35 @@ def test_someone_elses_order_is_forbidden(stack):
     assert error_of(stack.call('GET', f'/api/orders/{order_id}', other)) == (403, 'forbidden')
 
 
-def test_client_sent_prices_are_ignored(stack):
+def test_client_sent_prices_are_refused_by_name(stack):
     campaign = stack.new_campaign(group_price_fen=9900)
     token = stack.login(f'p-{secrets.token_hex(4)}')
     r = stack.call('POST', '/api/groups', token, json={'campaign_id': campaign['id'], 'amount_fen': 1,
                                                        'price_fen': 1})
-    assert r.status_code == 201 and r.json()['order']['amount_fen'] == 9900
+    assert error_of(r) == (400, 'unknown_fields')
+    assert r.json()['error']['details']['unknown'] == ['amount_fen', 'price_fen']
+    assert stack.call('GET', '/api/me/orders', token).json()['orders'] == []
+
+
+def test_a_misspelt_campaign_field_creates_no_campaign(stack):
+    course = stack.admin('POST', '/courses', {'title': '拼写', 'price_fen': 19900}).json()['course']
+    before = len(stack.call('GET', '/api/campaigns').json()['campaigns'])
+    r = stack.admin('POST', '/campaigns', {'course_id': course['id'], 'group_size': 3, 'duration_s': 60,
+                                           'group_price_fen': 9900, 'leader_pirce_fen': 8900})
+    assert error_of(r) == (400, 'unknown_fields') and 'leader_pirce_fen' in r.json()['error']['message']
+    assert len(stack.call('GET', '/api/campaigns').json()['campaigns']) == before
+
+
+def test_ids_beyond_what_the_database_holds_are_not_found(stack):
+    beyond = 2 ** 63
+    token = stack.login(f'i-{secrets.token_hex(4)}')
+    assert error_of(stack.call('GET', f'/api/campaigns/{beyond}')) == (404, 'not_found')
+    assert error_of(stack.call('GET', f'/api/orders/{beyond}', token)) == (404, 'not_found')
+    assert error_of(stack.admin('GET', f'/broadcasts/{beyond}')) == (404, 'not_found')
+    assert stack.call('GET', f'/c/{beyond}').status_code == 404
+    assert error_of(stack.call('GET', f'/api/me/messages?before_id={beyond}', token)) == (400, 'invalid_input')
+    assert error_of(stack.admin('POST', '/broadcasts', {'segment': {'type': 'users', 'user_ids': [beyond]},
+                                                        'message': 'x'})) == (400, 'invalid_input')
 
 
 def test_paused_campaign_takes_no_new_groups_and_ended_is_final(stack):

@@ -167,3 +167,9 @@ def test_a_dtd_is_refused_before_any_parser_sees_it(app, deps, xml):
     victim_with_a_live_group(deps)
     answer = post(app, *wechat(xml))
     assert answer.status_code == 400 and 'DTD' in answer.get_data(as_text=True)
+
+
+def test_an_absurd_timestamp_with_a_valid_signature_is_refused_not_a_500(app):
+    """The sandbox's token is public: a signature over a 400-digit timestamp is easy to make."""
+    query, body = wechat(push_xml('oa-x', MsgType='text', Content='hi'), timestamp='9' * 400)
+    assert post(app, query, body).status_code == 403

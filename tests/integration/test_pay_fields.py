@@ -227,3 +227,9 @@ def test_query_refund_reports_a_refund_that_went_wrong(gateway, sandbox, ending)
         threading.Event().wait(0.02)
     assert (status.status, status.refund_id, status.amount_fen) == (ending, accepted.refund_id, 9900)
     assert gateway.query_refund('RF-never-made').status == 'NOTFOUND'
+
+
+@pytest.mark.parametrize('time_end, utc', [('20261127080000', dt.datetime(2026, 11, 27, 0, 0)),
+                                           ('00010101000000', None), ('2026', None), (None, None)])
+def test_wechats_time_end_is_read_as_beijing_time_and_nonsense_is_none(time_end, utc):
+    assert beijing_to_utc(time_end) == utc

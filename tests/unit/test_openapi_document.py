@@ -40,3 +40,33 @@ def test_every_served_route_is_documented_and_nothing_else():
 
 def test_the_parser_reads_paths_and_methods():
     assert ('POST', '/api/groups/{share_code}/join') in documented()
+
+
+def test_every_error_code_the_app_answers_with_is_documented():
+    import yaml
+    from groupbuy.errors import DomainError
+    from miniapp_api.errors import HTTP_CODES
+    served()  # imports every route module, so every error class exists
+
+    def codes(cls):
+        return {cls.code} | {c for sub in cls.__subclasses__() for c in codes(sub)}
+    answered = (codes(DomainError) - {'domain_error'}) | set(HTTP_CODES.values()) | {'http_error', 'internal_error'}
+    enum = yaml.safe_load(DOC.read_text())['components']['schemas']['Error']['properties']['error']['properties']
+    assert answered <= set(enum['code']['enum'])
+
+
+def test_numeric_path_parameters_are_documented_as_database_ids():
+    import yaml
+    doc = yaml.safe_load(DOC.read_text())
+
+    def resolve(node):
+        return resolve(doc['components']['parameters'][node['$ref'].rsplit('/', 1)[1]]) if '$ref' in node else node
+    app = Flask(__name__)
+    register_blueprints(app)
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r'<(?:\w+:)?(\w+)>', r'{\1}', rule.rule)
+        for operation in doc['paths'].get(path, {}).values():
+            for name, converter in rule._converters.items():
+                param = next(p for p in map(resolve, operation['parameters']) if p['name'] == name)
+                is_id = param['schema'] == {'$ref': '#/components/schemas/Id'}
+                assert is_id == (type(converter).__name__ == 'IdConverter'), (path, name)
