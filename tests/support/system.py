@@ -74,6 +74,10 @@ def stack_env(tmp_root, redis_url):
 def stack(stack_env, tmp_root, redis_client):
     with running_stack(stack_env, tmp_root / 'e2e', redis_client) as api:
         yield api
+        # After every e2e and browser test has used this system: the money invariants hold for all of it
+        # (a refund may still be on its way for a minute: the grace).
+        result = flask_command(stack_env, 'audit', '--grace', '60')
+        assert result.returncode == 0, f'flask audit after the whole suite:\n{result.stdout}{result.stderr}'
 
 
 @contextlib.contextmanager
