@@ -103,7 +103,8 @@ class NewCampaign(Body):
     max_groups: Annotated[int, Field(strict=True, ge=1, le=10_000_000)] | None = None
     per_user_limit: Annotated[int, Field(strict=True, ge=1, le=100)] = 1
     new_users_only: Annotated[bool, Field(strict=True)] = False
-    auto_complete_ratio: Annotated[float, Field(gt=0, le=1)] | None = None
+    # a share of at most 100 seats: below 1 % it means nothing (and 5e-324 underflows PostgreSQL's REAL)
+    auto_complete_ratio: Annotated[float, Field(ge=0.01, le=1)] | None = None
     status: Literal['draft', 'active'] = 'active'
     nudge_offsets_s: Annotated[list[Annotated[int, Field(strict=True, ge=1, le=30 * 24 * 3600)]],
                                Field(max_length=5)] = [7200, 900]

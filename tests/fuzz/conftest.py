@@ -107,7 +107,7 @@ def fuzz_system(tmp_root, redis_url, redis_client, sandbox_port):
     try:
         yield system
     finally:
-        runtime.database.close()
+        getattr(runtime.database, 'close_all', runtime.database.close)()  # the pool's idle connections too
         delete_prefixed(redis_client, runtime.settings.key_prefix)
         drop_system_db({}, name)
 

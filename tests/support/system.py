@@ -32,7 +32,7 @@ def _postgres_database(base_url: str, name: str, create: bool) -> str:
     admin = psycopg2.connect(urlunsplit(parts._replace(path='/postgres')))
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # a connection a crashed process left
         if create:
             cur.execute(f'CREATE DATABASE "{name}"')
     admin.close()

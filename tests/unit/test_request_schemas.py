@@ -24,6 +24,7 @@ def test_a_valid_campaign_passes_with_defaults():
     ('group_size', '3'), ('group_size', 3.0), ('group_size', True), ('group_size', 1), ('group_size', 101),
     ('duration_s', 0), ('duration_s', -1), ('group_price_fen', 0), ('group_price_fen', 10 ** 12),
     ('course_id', -1), ('course_id', None),
+    ('auto_complete_ratio', 5e-324), ('auto_complete_ratio', 0.001), ('auto_complete_ratio', 1.5),  # PG REAL underflow
 ])
 def test_wrong_types_and_out_of_range_numbers_are_refused(field, value):
     with pytest.raises(ValidationError):
