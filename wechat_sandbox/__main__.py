@@ -5,9 +5,17 @@ handling a notification the sandbox is delivering.
 """
 import argparse
 
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from . import create_sandbox_app
+
+
+class PathOnlyLog(WSGIRequestHandler):
+    """The request log without query strings: they carry app secrets, access tokens and login codes."""
+
+    def log_request(self, code="-", size="-"):
+        path = getattr(self, "path", "").split("?", 1)[0].translate(self._control_char_table)
+        self.log("info", '"%s %s" %s %s', getattr(self, "command", "-"), path, code, size)
 
 
 def main(argv=None):
@@ -17,7 +25,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     app = create_sandbox_app()
     # run_simple, not app.run: app.run does nothing when started from under the `flask` CLI
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False, request_handler=PathOnlyLog)
 
 
 if __name__ == "__main__":

@@ -200,6 +200,10 @@ def test_the_access_log_shows_no_query_string_of_wechats_callbacks(stack):
     lines = wait_until(logged, what='the callbacks in the access log')
     leaks = [line for line in lines if any(word in line for word in ('signature=', 'nonce=', 'timestamp=', '?'))]
     assert leaks == []
+    # Nor does the sandbox's request log print the app secret and tokens the app sends it in query strings.
+    log = stack.log_path.read_text(errors='replace')
+    assert '/cgi-bin/token' in log or '/pay/unifiedorder' in log  # the sandbox's lines are there
+    assert not [word for word in ('secret=', 'access_token=', 'js_code=') if word in log]
 
 
 def test_a_follower_from_before_pinke_went_live_gets_their_groups_on_first_ask(stack):
