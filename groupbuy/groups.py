@@ -3,9 +3,10 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from . import catalog, errors
+from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
 from .events import record_event
@@ -33,26 +34,33 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
     catalog.ensure_selling(campaign, now)
     _ensure_may_buy(user, campaign)
     until = now + dt.timedelta(seconds=deps.pay_window_s)
+    after = AfterCommit()
     with transaction():
-        locked(User.select().where(User.id == user.id)).execute()
-        _ensure_within_user_limit(user, campaign)
+        _ensure_may_buy(user, campaign, lock=True)
         if campaign.max_groups is not None:
             locked(Campaign.select().where(Campaign.id == campaign.id)).execute()
             if catalog.groups_opened(campaign) >= campaign.max_groups:
                 raise errors.LimitReached('this campaign has no more groups to open')
         group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(),
                              size=campaign.group_size, status='pending', opened_at=now)
-        order, seat = _create_order_and_seat(group, campaign, user, 'leader', until, now)
+        order, seat = _create_order_and_seat(group, campaign, user, 'leader', until, now, _new_trade_no(now))
         record_event('group_opened', user=user, group=group, campaign=campaign, at=now)
-    deps.ledger.restore(group.id, group.size, 'pending', 0, [LedgerSeat(user.id, False, to_ms(until))])
-    deps.deadlines.schedule('release', seat.id, to_ms(until))
+        after.add(deps.ledger.restore, group.id, group.size, 'pending', 0,
+                  [LedgerSeat(user.id, False, to_ms(until))])
+        after.add(deps.deadlines.schedule, 'release', seat.id, to_ms(until))
+    after.run()
     return _checkout(deps, user, group, order, seat, client_ip)
 
 
 def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
     """Take a seat in someone's group for the pay window and start payment.
     Raises NotFound, OwnGroup, GroupClosed, GroupFull, AlreadyJoined, CampaignNotActive,
-    AlreadyEnrolled, AlreadyBuying, LimitReached, PaymentUnavailable."""
+    AlreadyEnrolled, AlreadyBuying, LimitReached, PaymentUnavailable.
+
+    The hot path of a flash sale, so its statements are counted (tests/integration/test_query_budgets.py):
+    the group, a check without lock, the seat in Redis, WeChat's prepay (before any write, so the one
+    write transaction stores the order with its prepay id), the check again under the user's lock, three
+    inserts, and the counts the live page needs."""
     now = deps.now()
     group = find_group(share_code)
     campaign = group.campaign
@@ -64,9 +72,7 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         raise errors.GroupClosed(f'the group is {group.status if group.status != "forming" else "past its deadline"}')
     if campaign.status != 'active':
         raise errors.CampaignNotActive(f'campaign {campaign.id} is {campaign.status}')
-    if Seat.select().where(Seat.group == group.id, Seat.user == user.id, Seat.status != 'released').exists():
-        raise errors.AlreadyJoined()
-    _ensure_may_buy(user, campaign)
+    _ensure_may_buy(user, campaign, group=group)
     until = now + dt.timedelta(seconds=deps.pay_window_s)
     verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
     if verdict == 'unknown':
@@ -77,21 +83,29 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
     if verdict != 'ok':
         raise {'full': errors.GroupFull, 'already': errors.AlreadyJoined}.get(verdict, errors.GroupClosed)()
+    trade_no = _new_trade_no(now)
     try:
-        with transaction():
-            locked(User.select().where(User.id == user.id)).execute()
-            _ensure_within_user_limit(user, campaign)
-            order, seat = _create_order_and_seat(group, campaign, user, 'member', until, now)
-            record_event('seat_reserved', user=user, group=group, campaign=campaign, at=now)
-    except IntegrityError:
-        deps.ledger.release(group.id, user.id, to_ms(until))
-        raise errors.AlreadyJoined()
+        prepay = _prepay(deps, user, group, trade_no, catalog.price_for(campaign, 'member'), until, client_ip)
     except BaseException:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
-    deps.deadlines.schedule('release', seat.id, to_ms(until))
-    announce(deps, group.id, 'seat_reserved')
-    return _checkout(deps, user, group, order, seat, client_ip)
+    after = AfterCommit()
+    try:
+        with transaction():
+            _ensure_may_buy(user, campaign, lock=True, group=group)
+            order, seat = _create_order_and_seat(group, campaign, user, 'member', until, now, trade_no,
+                                                 prepay.prepay_id)
+            record_event('seat_reserved', user=user, group=group, campaign=campaign, at=now)
+            after.add(deps.deadlines.schedule, 'release', seat.id, to_ms(until))
+            after.add(announce, deps, group, 'seat_reserved')
+    except BaseException as exc:
+        deps.ledger.release(group.id, user.id, to_ms(until))
+        _close_quietly(deps, trade_no)  # nobody was given this payment: WeChat must not take it either
+        if isinstance(exc, IntegrityError):
+            raise errors.AlreadyJoined() from None
+        raise
+    after.run()
+    return Checkout(group=group, order=order, pay_params=prepay.pay_params)
 
 
 def find_group(share_code: str) -> Group:
@@ -113,38 +127,49 @@ def restore_group_ledger(deps, group: Group) -> bool:
     return deps.ledger.restore(group.id, group.size, state, deadline_ms, seats)
 
 
-def _ensure_may_buy(user: User, campaign: Campaign) -> None:
-    """Checked before the seat is taken (cheap refusals), and again under the user's row lock."""
+def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: Group | None = None) -> None:
+    """One person buys a course once: no second live order (created, paid, fulfilled) for a course
+    they own or are already buying, in any campaign; `per_user_limit` caps the user's live groups in
+    this campaign (it matters once a campaign holds several courses). One statement: the user's row
+    with three counts. Checked before anything is taken (cheap refusals), then again with `lock` inside
+    the write transaction (the user's row locked on PostgreSQL; SQLite's lock is the transaction), so
+    two parallel joins of one person cannot both pass."""
     if campaign.new_users_only and user.first_paid_at is not None:
         raise errors.LimitReached('this campaign is for new users only')
-    _ensure_within_user_limit(user, campaign)
-
-
-def _ensure_within_user_limit(user: User, campaign: Campaign) -> None:
-    """One person buys a course once: no second live order (created, paid, fulfilled) for a course
-    they own or are already buying, in any campaign. `per_user_limit` then caps the user's live
-    groups in this campaign (it matters once a campaign holds several courses).
-    Run inside the transaction that holds the user's row lock, so two parallel joins cannot both pass."""
-    course_id = campaign.course_id
-    if Enrollment.select().where(Enrollment.user == user.id, Enrollment.course == course_id).exists():
+    owned = Enrollment.select(fn.COUNT(Enrollment.id)).where(Enrollment.user == user.id,
+                                                             Enrollment.course == campaign.course_id)
+    buying = Order.select(fn.COUNT(Order.id)).where(Order.user == user.id, Order.course == campaign.course_id,
+                                                    Order.status.in_(LIVE_ORDER_STATUSES))
+    held = (Order.select(fn.COUNT(Order.id)).join(Group)
+            .where(Order.user == user.id, Group.campaign == campaign.id, Order.status.in_(LIVE_ORDER_STATUSES)))
+    seated = Seat.select(fn.COUNT(Seat.id)).where(Seat.group == (group.id if group else 0), Seat.user == user.id,
+                                                  Seat.status != 'released')
+    query = (User.select(owned.alias('owned'), buying.alias('buying'), held.alias('held'), seated.alias('seated'))
+             .where(User.id == user.id))
+    row = (locked(query, of=User) if lock else query).dicts().first()
+    if row is None:
+        raise errors.NotFound('user not found')
+    if row['seated']:
+        raise errors.AlreadyJoined()  # in this very group (the more precise answer than "already buying")
+    if row['owned']:
         raise errors.AlreadyEnrolled()
-    if Order.select().where(Order.user == user.id, Order.course == course_id,
-                            Order.status.in_(LIVE_ORDER_STATUSES)).exists():
+    if row['buying']:
         raise errors.AlreadyBuying()
-    held = (Order.select().join(Group)
-            .where(Order.user == user.id, Group.campaign == campaign.id,
-                   Order.status.in_(LIVE_ORDER_STATUSES)).count())
-    if held >= campaign.per_user_limit:
+    if row['held'] >= campaign.per_user_limit:
         raise errors.LimitReached(f'you can take part in {campaign.per_user_limit} group(s) of this campaign')
 
 
-def _create_order_and_seat(group, campaign, user, role, until, now) -> tuple[Order, Seat]:
+def _create_order_and_seat(group, campaign, user, role, until, now, trade_no, prepay_id=None) -> tuple[Order, Seat]:
     order = Order.create(user=user, group=group, course=campaign.course_id,
                          amount_fen=catalog.price_for(campaign, role), status='created',
-                         out_trade_no=f'PK{now:%y%m%d}{secrets.token_hex(8)}', created_at=now)
+                         out_trade_no=trade_no, prepay_id=prepay_id, created_at=now)
     seat = Seat.create(group=group, user=user, order=order, role=role, status='reserved',
                        reserved_until=until, created_at=now)
     return order, seat
+
+
+def _new_trade_no(now) -> str:
+    return f'PK{now:%y%m%d}{secrets.token_hex(8)}'
 
 
 def _new_share_code() -> str:
@@ -152,18 +177,32 @@ def _new_share_code() -> str:
 
 
 def _checkout(deps, user, group, order, seat, client_ip) -> Checkout:
-    """Ask WeChat Pay for a prepay id; if that fails, give the seat back at once."""
+    """The leader's prepay, after the group exists; if WeChat refuses, the seat (and group) go at once."""
     try:
-        prepay = deps.gateway.create_prepay(
-            out_trade_no=order.out_trade_no, amount_fen=order.amount_fen,
-            description=group.campaign.course.title, openid=user.openid,
-            expires_at=seat.reserved_until, client_ip=client_ip)
-    except GatewayError as exc:
+        prepay = _prepay(deps, user, group, order.out_trade_no, order.amount_fen, seat.reserved_until, client_ip)
+    except errors.PaymentUnavailable:
         _abandon(deps, seat.id)
-        raise errors.PaymentUnavailable(f'payment could not be started: {exc}')
+        raise
     Order.update(prepay_id=prepay.prepay_id).where(Order.id == order.id).execute()
     order.prepay_id = prepay.prepay_id
     return Checkout(group=group, order=order, pay_params=prepay.pay_params)
+
+
+def _prepay(deps, user, group, trade_no, amount_fen, until, client_ip):
+    """WeChat Pay's prepay id and the wx.requestPayment fields. Raises PaymentUnavailable."""
+    try:
+        return deps.gateway.create_prepay(out_trade_no=trade_no, amount_fen=amount_fen,
+                                          description=group.campaign.course.title, openid=user.openid,
+                                          expires_at=until, client_ip=client_ip)
+    except GatewayError as exc:
+        raise errors.PaymentUnavailable(f'payment could not be started: {exc}')
+
+
+def _close_quietly(deps, trade_no: str) -> None:
+    try:
+        deps.gateway.close_order(trade_no)
+    except GatewayError:
+        pass  # never given to the payer, so never paid; it expires at WeChat on its own
 
 
 def _abandon(deps, seat_id: int) -> None:

@@ -6,6 +6,8 @@ Public data only: nicknames, avatars, roles, counts and times — never openids 
 """
 import json
 
+from peewee import fn
+
 from .clock import iso
 from .models import Group, Seat, User
 
@@ -62,9 +64,11 @@ def last_id(redis, prefix: str, share_code: str) -> int:
 
 
 def counts(group: Group) -> dict:
-    """What every event carries so a client can redraw from any single event."""
-    paid = Seat.select().where(Seat.group == group.id, Seat.status == 'paid').count()
-    reserved = Seat.select().where(Seat.group == group.id, Seat.status == 'reserved').count()
+    """What every event carries so a client can redraw from any single event (one query)."""
+    by_status = dict(Seat.select(Seat.status, fn.COUNT(Seat.id))
+                     .where(Seat.group == group.id, Seat.status.in_(('paid', 'reserved')))
+                     .group_by(Seat.status).tuples())
+    paid, reserved = by_status.get('paid', 0), by_status.get('reserved', 0)
     return {'status': group.status, 'size': group.size, 'paid_count': paid, 'reserved_count': reserved,
             'seats_left': max(group.size - paid, 0), 'deadline_at': iso(group.deadline_at)}
 
@@ -73,8 +77,10 @@ def member(user: User, role: str) -> dict:
     return {'nickname': user.nickname, 'avatar_url': user.avatar_url, 'role': role}
 
 
-def announce(deps, group_id: int, kind: str, **extra) -> None:
-    """Publish `kind` for a group with fresh counts (an after-commit action: it reads committed state)."""
-    group = Group.get_or_none(Group.id == group_id)
+def announce(deps, group, kind: str, **extra) -> None:
+    """Publish `kind` for a group (a Group whose status the caller knows, or an id to read) with fresh
+    counts: an after-commit action, it reads committed state."""
+    if not isinstance(group, Group):
+        group = Group.get_or_none(Group.id == group)
     if group is not None:
         publish(deps, group.share_code, kind, {**counts(group), **extra})

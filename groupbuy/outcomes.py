@@ -124,6 +124,7 @@ def _end(group: Group, status: str, now: dt.datetime, seats) -> tuple[list[Seat]
                .where(Group.id == group.id, Group.status == 'forming').execute())
     if not changed:
         return None
+    group.status, group.closed_at = status, now  # what the after-commit announce publishes
     seats = live_seats(group.id) if seats is None else seats
     return seats, _paid_orders(seats)
 
@@ -135,7 +136,7 @@ def _wrap_up(deps, group: Group, kind: str, now, after: AfterCommit, seats, reci
     notify(deps, kind, recipients, f'{kind}:{group.id}', after)
     record_event(kind, group=group.id, campaign=group.campaign_id, at=now, size=group.size, **event)
     _close_in_redis(deps, group, after)
-    after.add(announce, deps, group.id, kind, **(live or {}))
+    after.add(announce, deps, group, kind, **(live or {}))
 
 
 def _close_in_redis(deps, group: Group, after: AfterCommit) -> None:

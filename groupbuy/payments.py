@@ -105,7 +105,7 @@ def _seat_paid(deps, seat, group, order, now, after) -> str:
     else:
         outcome = 'seated'
     joined = member(User.get_by_id(seat.user_id), seat.role)
-    after.add(announce, deps, group.id, 'group_formed' if seat.role == 'leader' else 'member_joined',
+    after.add(announce, deps, group, 'group_formed' if seat.role == 'leader' else 'member_joined',
               member=joined)
     if outcomes.paid_seat_count(group.id) >= group.size:
         outcomes.succeed_group(deps, group, now, after)

@@ -76,11 +76,12 @@ def release_seat(deps, seat_id: int, force: bool = False) -> bool:
             if seat.role == 'leader' and group.status == 'pending':
                 Group.update(status='cancelled', closed_at=now).where(
                     Group.id == group.id, Group.status == 'pending').execute()
+                group.status, group.closed_at = 'cancelled', now
                 after.add(deps.ledger.forget, group.id)
-                after.add(announce, deps, group.id, 'group_cancelled')
+                after.add(announce, deps, group, 'group_cancelled')
                 record_event('group_cancelled', group=group.id, campaign=group.campaign_id, at=now)
             else:
-                after.add(announce, deps, group.id, 'seat_released')
+                after.add(announce, deps, group, 'seat_released')
                 record_event('seat_released', user=seat.user_id, group=group.id,
                              campaign=group.campaign_id, at=now)
     after.run()
