@@ -7,7 +7,9 @@ released meanwhile — as long as the group is still live and has room for it.
 import datetime as dt
 from dataclasses import dataclass
 
-from . import errors, outcomes
+from peewee import Case, fn
+
+from . import errors, outcomes, rules
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
@@ -67,25 +69,20 @@ def record_payment(deps, notice: PaymentNotice) -> str:
 
 
 def _seat_is_live(seat: Seat, group: Group, paid_at: dt.datetime, now: dt.datetime) -> bool:
-    """May this payment have its seat? Paid inside the pay window: yes while the group is live
-    and its paid seats leave room (a released seat is taken back, unless the payer holds another).
-    Paid after the window: only if nobody else's live reservation needs the room."""
-    on_time = paid_at <= seat.reserved_until
-    if seat.status == 'paid' or (seat.status == 'released' and not on_time):
-        return False
-    if seat.role == 'leader':
-        if group.status != 'pending':
-            return False
-    elif group.status != 'forming' or paid_at >= group.deadline_at:
-        return False
-    others = Seat.select().where(Seat.group == group.id, Seat.id != seat.id)
-    if seat.status == 'released' and others.where(Seat.user == seat.user_id, Seat.status != 'released').exists():
-        return False  # they joined again with a new seat: this payment is the extra one
-    paid = others.where(Seat.status == 'paid').count()
-    if on_time and seat.status == 'reserved':
-        return paid < group.size
-    holding = others.where(Seat.status == 'reserved', Seat.reserved_until > now).count()
-    return paid + holding < group.size
+    """The facts `rules.payment_keeps_seat` decides on, in one query over the group's other seats."""
+    others = (Seat.group == group.id) & (Seat.id != seat.id)
+    paid, holding, mine = (Seat.select(_count_if(Seat.status == 'paid'),
+                                       _count_if((Seat.status == 'reserved') & (Seat.reserved_until > now)),
+                                       _count_if((Seat.user == seat.user_id) & (Seat.status != 'released')))
+                           .where(others).tuples().first())
+    return rules.payment_keeps_seat(rules.SeatFacts(
+        role=seat.role, seat_status=seat.status, reserved_until=seat.reserved_until, group_status=group.status,
+        deadline_at=group.deadline_at, size=group.size, paid_by_others=int(paid), holding_by_others=int(holding),
+        holds_another_seat=bool(mine)), paid_at)
+
+
+def _count_if(condition):
+    return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
 
 
 def _seat_paid(deps, seat, group, order, now, after) -> str:

@@ -1,7 +1,7 @@
 """Timed transitions: a group's deadline and a seat's pay window. Each is an idempotent job."""
 import datetime as dt
 
-from . import outcomes, payments
+from . import outcomes, payments, rules
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import locked, transaction
@@ -30,10 +30,9 @@ def settle_group(deps, group_id: int) -> str:
         else:
             seats = outcomes.live_seats(group.id)
             paid = sum(1 for s in seats if s.status == 'paid')
-            ratio = group.campaign.auto_complete_ratio
-            if paid >= group.size or (ratio is not None and paid / group.size >= ratio):
-                outcomes.succeed_group(deps, group, now, after, virtual=paid < group.size, seats=seats)
-                outcome = 'succeeded'
+            outcome, virtual = rules.deadline_outcome(paid, group.size, group.campaign.auto_complete_ratio)
+            if outcome == 'succeeded':
+                outcomes.succeed_group(deps, group, now, after, virtual=virtual, seats=seats)
             else:
                 outcomes.fail_group(deps, group, now, after, seats=seats)
                 outcome = 'failed'
