@@ -1,4 +1,5 @@
-"""What the bot says, in one place (zh-CN)."""
+"""What the bot says, in one place (zh-CN). A group's progress line is sharing.status_line, in the
+words of groupbuy/wording.py, so the bot says what the page, the poster and the pushes say."""
 from groupbuy.sharing import GroupProgress, status_line
 
 HELP = ('拼课小助手为你服务：\n'

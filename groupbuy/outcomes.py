@@ -7,10 +7,11 @@ import datetime as dt
 
 from .after_commit import AfterCommit
 from .events import record_event
-from .facts import group_facts, yuan
+from .facts import group_facts
 from .live_events import announce
 from .models import Enrollment, Group, Order, Refund, Seat
 from .notifications import notify
+from .wording import yuan
 
 
 def out_refund_no_for(order: Order) -> str:

@@ -1,5 +1,6 @@
 """What a share says about a group — the card's title, seats and time left, the price — in the
-words every door uses (mini-program card, H5 page, poster, the bot), so they never disagree."""
+words every door uses (mini-program card, H5 page, poster, the bot), so they never disagree. Prices,
+time left and dates are written by groupbuy/wording.py, as in pushes."""
 import datetime as dt
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from . import errors
 from .clock import to_ms
 from .groups import find_group
 from .models import Campaign, Course, Group, Seat, User
+from .wording import time_left, yuan
 
 LIVE = ('pending', 'forming')
 QR_MAX_S = 30 * 24 * 3600  # WeChat's longest temporary QR code
@@ -65,37 +67,10 @@ def share_title(p: GroupProgress, now: dt.datetime) -> str:
 
 
 def status_line(p: GroupProgress, now: dt.datetime) -> str:
-    """One line of progress: '还差2人成团，剩 3小时12分'."""
+    """One line of progress: '还差2人成团，剩 3小时12分钟'."""
     if p.joinable(now):
-        return f'还差{p.seats_left}人成团，剩 {time_left_text(p.seconds_left(now))}'
+        return f'还差{p.seats_left}人成团，剩 {time_left(p.seconds_left(now))}'
     return {'pending': '等团长付款后开团', 'succeeded': '已成团，课程已开通'}.get(p.status, '拼团已结束')
-
-
-def yuan(fen: int) -> str:
-    """9900 → '99', 9950 → '99.5', 9999 → '99.99'."""
-    whole, cents = divmod(int(fen), 100)
-    return str(whole) if not cents else f'{whole}.{cents:02d}'.rstrip('0')
-
-
-def time_left_text(seconds: int) -> str:
-    if seconds <= 0:
-        return '0分钟'
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f'{days}天{hours}小时'
-    if hours:
-        return f'{hours}小时{minutes}分'
-    return f'{minutes}分钟' if minutes else '不到1分钟'
-
-
-def deadline_text(deadline: dt.datetime | None) -> str:
-    """'截止 5月10日 20:00（北京时间）': people read deadlines in China time."""
-    if deadline is None:
-        return ''
-    t = deadline + dt.timedelta(hours=8)
-    return f'截止 {t.month}月{t.day}日 {t:%H:%M}（北京时间）'
 
 
 def miniapp_path(page: str, share_code: str, ref: str | None) -> str:

@@ -3,7 +3,7 @@
 Kept apart from the routes so the page can grow (a later issue makes it live: an SSE countdown
 and avatars joining) by adding keys here and markup in the template, nothing else.
 """
-from groupbuy import groups, referrals, sharing
+from groupbuy import groups, referrals, sharing, wording
 
 from .auth import issue_token
 from .presenters import group_json
@@ -30,9 +30,9 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
         'progress': progress,
         'title': sharing.share_title(progress, now),
         'status_line': sharing.status_line(progress, now),
-        'price': sharing.yuan(progress.price_fen),
-        'list_price': sharing.yuan(progress.list_price_fen),
-        'deadline_text': sharing.deadline_text(progress.deadline_at) if progress.status == 'forming' else '',
+        'price': wording.yuan(progress.price_fen),
+        'list_price': wording.yuan(progress.list_price_fen),
+        'deadline_text': wording.deadline_text(progress.deadline_at) if progress.status == 'forming' else '',
         'joinable': progress.joinable(now),
         'viewer': viewer,
         'in_wechat': in_wechat,

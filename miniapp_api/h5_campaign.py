@@ -1,7 +1,7 @@
 """`/c/<campaign_id>`: the campaign's H5 page — open your own group, or join one still short (凑团)."""
 from flask import Blueprint, render_template
 
-from groupbuy import catalog, errors, facts
+from groupbuy import catalog, errors, wording
 from groupbuy.clock import iso
 from groupbuy.open_groups import open_groups
 
@@ -18,7 +18,7 @@ def campaign_page(campaign_id: int):
         campaign = catalog.get_campaign(campaign_id)
     except errors.NotFound:
         return render_template('h5_message.html', text='找不到这个拼团活动。', link=None), 404
-    listed = [dict(g, time_left=facts.time_left(g['seconds_left'])) for g in open_groups(campaign_id, now)]
+    listed = [dict(g, time_left=wording.time_left(g['seconds_left'])) for g in open_groups(campaign_id, now)]
     selling = True
     try:
         catalog.ensure_selling(campaign, now)
@@ -28,4 +28,4 @@ def campaign_page(campaign_id: int):
     live = {'page': 'campaign', 'campaignId': campaign.id, 'apiBase': '', 'token': None, 'server_time': iso(now),
             'sandbox': settings.wechat_pay_base_url.rstrip('/') if settings.uses_sandbox else None}
     return render_template('campaign_page.html', campaign=campaign, groups=listed, selling=selling, live=live,
-                           price=facts.yuan(campaign.group_price_fen), list_price=facts.yuan(campaign.course.price_fen))
+                           price=wording.yuan(campaign.group_price_fen), list_price=wording.yuan(campaign.course.price_fen))

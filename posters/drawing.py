@@ -22,7 +22,7 @@ class PosterContent:
     price: str            # '¥99'
     list_price: str       # '¥199'
     leader_name: str
-    progress: str         # '还差2人成团，剩 3小时12分'
+    progress: str         # '还差2人成团，剩 3小时12分钟'
     size: int
     paid: int
     deadline: str         # '截止 5月10日 20:00（北京时间）' or ''
@@ -32,32 +32,41 @@ class PosterContent:
     font_path: str | None = ''  # '' finds a CJK font; None forces Pillow's default (tests)
 
 
+def poster_lines(c: PosterContent) -> dict[str, str]:
+    """The text the poster draws, by place, top to bottom ('' for a place left empty; the title is
+    wrapped when drawn), so a poster's words can be read without OCR: `draw_poster` draws exactly these."""
+    return {'title': c.course_title, 'price_label': '拼团价', 'price': c.price, 'list_price': f'原价 {c.list_price}',
+            'invite': f'{c.leader_name[:12]} 邀你一起拼课', 'progress': c.progress, 'deadline': c.deadline,
+            'scan': '长按识别小程序码', 'together': '和我一起拼课'}
+
+
 def draw_poster(c: PosterContent) -> bytes:
+    words = poster_lines(c)
     image = Image.new('RGB', POSTER_SIZE, PAPER)
     draw = ImageDraw.Draw(image)
     f = lambda size: font(size, c.font_path)  # noqa: E731
     image.paste(_cover(c.cover, '一起拼课 · 一起学', (750, 420), c.font_path), (0, 0))
-    y = _wrapped(draw, c.course_title, (40, 450), 670, f(40), INK, max_lines=2)
-    draw.text((40, y + 24), '拼团价', font=f(28), fill=RED)
-    draw.text((136, y + 6), c.price, font=f(60), fill=RED)
-    x = 136 + draw.textlength(c.price, font=f(60)) + 24
-    draw.text((x, y + 30), f'原价 {c.list_price}', font=f(28), fill=GREY)
-    width = draw.textlength(f'原价 {c.list_price}', font=f(28))
+    y = _wrapped(draw, words['title'], (40, 450), 670, f(40), INK, max_lines=2)
+    draw.text((40, y + 24), words['price_label'], font=f(28), fill=RED)
+    draw.text((136, y + 6), words['price'], font=f(60), fill=RED)
+    x = 136 + draw.textlength(words['price'], font=f(60)) + 24
+    draw.text((x, y + 30), words['list_price'], font=f(28), fill=GREY)
+    width = draw.textlength(words['list_price'], font=f(28))
     draw.line((x, y + 48, x + width, y + 48), fill=GREY, width=2)
     y += 110
     draw.line((40, y, 710, y), fill=(235, 225, 215), width=2)
     image.paste(_round(c.avatar, c.leader_name, 88, c.font_path), (40, y + 30), _round_mask(88))
-    draw.text((148, y + 52), f'{c.leader_name[:12]} 邀你一起拼课', font=f(30), fill=INK)
+    draw.text((148, y + 52), words['invite'], font=f(30), fill=INK)
     y += 130
-    draw.text((40, y), c.progress, font=f(34), fill=RED)
+    draw.text((40, y), words['progress'], font=f(34), fill=RED)
     _seat_dots(draw, c.size, c.paid, (40, y + 60))
-    if c.deadline:
-        draw.text((40, y + 110), c.deadline, font=f(26), fill=GREY)
+    if words['deadline']:
+        draw.text((40, y + 110), words['deadline'], font=f(26), fill=GREY)
     draw.rounded_rectangle((30, 970, 720, 1310), radius=24, fill='white')
     code = Image.open(io.BytesIO(c.code_png)).convert('RGB')
     image.paste(code.resize((CODE_BOX[2] - CODE_BOX[0], CODE_BOX[3] - CODE_BOX[1]), Image.LANCZOS), CODE_BOX[:2])
-    draw.text((380, 1080), '长按识别小程序码', font=f(32), fill=INK)
-    draw.text((380, 1136), '和我一起拼课', font=f(28), fill=GREY)
+    draw.text((380, 1080), words['scan'], font=f(32), fill=INK)
+    draw.text((380, 1136), words['together'], font=f(28), fill=GREY)
     return _png(image)
 
 

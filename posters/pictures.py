@@ -15,7 +15,8 @@ from PIL import Image
 
 from config.wechat_oa import upload_thumb
 from config.wechat_wxa import wxa_code_png
-from groupbuy.sharing import GroupProgress, deadline_text, status_line, yuan
+from groupbuy.sharing import GroupProgress, status_line
+from groupbuy.wording import deadline_text, yuan
 
 from .drawing import PosterContent, draw_card_thumb, draw_poster
 
@@ -45,18 +46,28 @@ def wxa_code(rt, share_code: str, ref: str | None) -> bytes:
     return png
 
 
+def poster_words(p: GroupProgress, now: dt.datetime) -> dict[str, str]:
+    """The words a group's poster carries, in the wording every other door uses (groupbuy/wording.py)."""
+    return {'course_title': p.course_title, 'price': f'¥{yuan(p.price_fen)}',
+            'list_price': f'¥{yuan(p.list_price_fen)}', 'leader_name': p.leader_nickname,
+            'progress': status_line(p, now),
+            'deadline': deadline_text(p.deadline_at) if p.status == 'forming' else ''}
+
+
+def card_banner(p: GroupProgress, now: dt.datetime) -> str:
+    """The band on the card picture: '还差2人 ¥99' while there is room, else '¥99 拼课'."""
+    return f'还差{p.seats_left}人 ¥{yuan(p.price_fen)}' if p.joinable(now) else f'¥{yuan(p.price_fen)} 拼课'
+
+
 def group_poster(rt, p: GroupProgress, ref: str | None, now: dt.datetime) -> bytes:
     key = f'{rt.settings.key_prefix}poster:{p.share_code}:{p.version}:{ref or "-"}'
     cached = rt.redis.get(key)
     if cached:
         return cached
     hosts = _hosts(rt.settings)
-    content = PosterContent(
-        course_title=p.course_title, price=f'¥{yuan(p.price_fen)}', list_price=f'¥{yuan(p.list_price_fen)}',
-        leader_name=p.leader_nickname, progress=status_line(p, now), size=p.size, paid=p.paid,
-        deadline=deadline_text(p.deadline_at) if p.status == 'forming' else '',
-        code_png=wxa_code(rt, p.share_code, ref), cover=fetch_image(p.cover_url, hosts),
-        avatar=fetch_image(p.leader_avatar_url, hosts))
+    content = PosterContent(**poster_words(p, now), size=p.size, paid=p.paid,
+                            code_png=wxa_code(rt, p.share_code, ref), cover=fetch_image(p.cover_url, hosts),
+                            avatar=fetch_image(p.leader_avatar_url, hosts))
     png = draw_poster(content)
     rt.redis.set(key, png, ex=POSTER_TTL_S)
     return png
@@ -68,8 +79,7 @@ def card_png(rt, p: GroupProgress, now: dt.datetime) -> bytes:
     cached = rt.redis.get(key)
     if cached:
         return cached
-    banner = f'还差{p.seats_left}人 ¥{yuan(p.price_fen)}' if p.joinable(now) else f'¥{yuan(p.price_fen)} 拼课'
-    png = draw_card_thumb(fetch_image(p.cover_url, _hosts(rt.settings)), p.course_title, banner)
+    png = draw_card_thumb(fetch_image(p.cover_url, _hosts(rt.settings)), p.course_title, card_banner(p, now))
     rt.redis.set(key, png, ex=POSTER_TTL_S)
     return png
 

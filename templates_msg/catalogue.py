@@ -1,5 +1,7 @@
 """One entry per message kind. Placeholders are filled from the facts the domain recorded:
-course, seats_left, deadline (Beijing time), time_left, amount (yuan), share_code, joiner, message."""
+course, seats_left, deadline (Beijing time), time_left, amount (yuan), share_code, joiner, message.
+deadline, time_left and amount are written by groupbuy/wording.py ('5月10日 20:00', '1天1小时', '99.5'),
+the same words the pages, bot and poster show; '5月10日 20:00' is also what a `time` keyword takes."""
 from dataclasses import dataclass, field
 
 GROUP_PAGE = 'pages/group/index?code={share_code}'

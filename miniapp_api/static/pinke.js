@@ -8,7 +8,7 @@
 
   function syncClock(serverTime) { if (serverTime) offset = Date.parse(serverTime) - Date.now(); }
   function now() { return Date.now() + offset; }
-  function yuan(fen) { return (fen / 100).toFixed(fen % 100 ? 2 : 0); }
+  function yuan(fen) { return String(fen / 100); }  // 9900 → 99, 9950 → 99.5: as groupbuy/wording.py writes it
   function text(el, value) { if (el) el.textContent = value; }
   function show(el, on) { if (el) el.hidden = !on; }
 

@@ -50,7 +50,7 @@ def test_my_groups_lists_each_live_group_with_seats_and_time_left_and_a_link(dep
     live = formed_group(deps, member)
     identity.sign_in_official_account(deps, 'oa-eve', 'union-eve', channel='oa_follow')
     reply = conversation.answer(runtime(deps), push('oa-eve', MsgType='text', Content=' 我的拼团 ', MsgId='1'), 'd1')
-    assert '《Python 入门》还差1人成团，剩 1小时0分' in reply
+    assert '《Python 入门》还差1人成团，剩 1小时\n' in reply
     assert f'<a href="https://pinke.example/g/{live.share_code}?from=' in reply
     clicked = conversation.answer(runtime(deps), push('oa-eve', MsgType='event', Event='CLICK',
                                                       EventKey='MY_GROUPS'), 'd2')

@@ -2,10 +2,11 @@
 import io
 
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from posters import fonts
-from posters.drawing import CODE_BOX, POSTER_SIZE, THUMB_SIZE, PosterContent, draw_card_thumb, draw_poster
+from posters.drawing import (CODE_BOX, POSTER_SIZE, THUMB_SIZE, PosterContent, draw_card_thumb, draw_poster,
+                             poster_lines)
 from wechat_sandbox.images import avatar_png, qr_png
 
 SCENE = 'AbCdEf-_1234.1a2b3c4d5e'
@@ -13,7 +14,7 @@ SCENE = 'AbCdEf-_1234.1a2b3c4d5e'
 
 def content(**changes):
     values = dict(course_title='Python 入门 30 讲：从零开始写出你的第一个爬虫和数据分析项目', price='¥99',
-                  list_price='¥199', leader_name='alice', progress='还差2人成团，剩 3小时12分', size=3, paid=1,
+                  list_price='¥199', leader_name='alice', progress='还差2人成团，剩 3小时12分钟', size=3, paid=1,
                   deadline='截止 5月10日 20:00（北京时间）', code_png=qr_png(SCENE),
                   avatar=Image.open(io.BytesIO(avatar_png('alice'))))
     values.update(changes)
@@ -29,6 +30,23 @@ def test_the_poster_is_a_phone_sized_png_whose_code_region_scans_back_to_the_sce
     assert (image.format, image.size) == ('PNG', POSTER_SIZE)
     assert decoded(image.crop(CODE_BOX)) == [SCENE]
     assert decoded(image) == [SCENE]
+
+
+def test_the_poster_draws_exactly_the_lines_it_reports(monkeypatch):
+    """poster_lines is how tests read a poster's words without OCR, so it must be what is drawn."""
+    drawn = []
+    real_text = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, 'text', lambda self, xy, text, *a, **k: (
+        drawn.append(text), real_text(self, xy, text, *a, **k))[1])
+    c = content(cover=None, avatar=None)
+    draw_poster(c)
+    lines = poster_lines(c)
+    assert any(len(d) > 5 and lines['title'].startswith(d) for d in drawn)  # the title's first wrapped row
+    assert [t for t in lines.values() if t and t != lines['title']] == \
+        [d for d in drawn if d in set(lines.values()) - {lines['title']}]
+    assert lines['progress'] == '还差2人成团，剩 3小时12分钟' and lines['deadline'] == '截止 5月10日 20:00（北京时间）'
+    draw_poster(content(deadline=''))
+    assert '' not in drawn
 
 
 def test_without_a_cjk_font_the_poster_still_renders_with_pillows_default():

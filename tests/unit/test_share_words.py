@@ -4,8 +4,8 @@ import datetime as dt
 import pytest
 
 from groupbuy import referrals
-from groupbuy.sharing import (GroupProgress, deadline_text, miniapp_path, share_title, status_line,
-                              time_left_text, yuan)
+from groupbuy.sharing import GroupProgress, miniapp_path, share_title, status_line
+from groupbuy.wording import deadline_text, time_left, yuan
 from posters.pictures import scene_for
 
 NOW = dt.datetime(2026, 5, 10, 4, 0)
@@ -35,7 +35,7 @@ def test_a_card_without_room_says_what_happened(changes, title):
 
 
 def test_the_progress_line_counts_seats_and_time_left():
-    assert status_line(progress(), NOW) == '还差2人成团，剩 3小时12分'
+    assert status_line(progress(), NOW) == '还差2人成团，剩 3小时12分钟'
 
 
 @pytest.mark.parametrize('fen, text', [(9900, '99'), (9950, '99.5'), (9999, '99.99'), (1, '0.01'), (100, '1')])
@@ -43,10 +43,10 @@ def test_prices_are_written_as_people_read_them(fen, text):
     assert yuan(fen) == text
 
 
-@pytest.mark.parametrize('seconds, text', [(0, '0分钟'), (30, '不到1分钟'), (600, '10分钟'), (3600, '1小时0分'),
+@pytest.mark.parametrize('seconds, text', [(0, '0分钟'), (30, '不到1分钟'), (600, '10分钟'), (3600, '1小时'),
                                            (90061, '1天1小时')])
 def test_time_left_is_days_hours_or_minutes(seconds, text):
-    assert time_left_text(seconds) == text
+    assert time_left(seconds) == text
 
 
 def test_deadlines_are_shown_in_beijing_time():
