@@ -3,12 +3,31 @@
 The scheduler polls `claim_due`; the Lua script removes what it returns, so with several
 schedulers each item is claimed once. An item claimed by a process that then dies is found
 again by the sweeper (`groupbuy.sweeper`), which reads the database, the source of truth.
+
+An item is `<kind>:<ids>` (`settle:<group>`, `release:<seat>`, `nudge:<group>:<offset>`,
+`notify:<notification>`); `item_key` writes one, `claim_due` and `ids_of` read it back. Each kind is
+the `deadline_kind` of one job in `groupbuy.job_catalogue`.
 """
+from . import job_catalogue
+
 CLAIM = """
 local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 if #items > 0 then redis.call('ZREM', KEYS[1], unpack(items)) end
 return items
 """
+
+
+def item_key(kind: str, *ids) -> str:
+    """The item for `kind` work on `ids`, e.g. item_key('nudge', 7, 900) == 'nudge:7:900'. A kind no
+    catalogued job handles is refused here rather than claimed and dropped later."""
+    if kind not in job_catalogue.deadline_kinds():
+        raise ValueError(f'no job handles deadline kind {kind!r} (groupbuy/job_catalogue.py)')
+    return ':'.join([kind, *map(str, ids)])
+
+
+def ids_of(item_id: str) -> tuple[int, ...]:
+    """A claimed item's ids as the job's arguments: '7:900' -> (7, 900)."""
+    return tuple(int(part) for part in item_id.split(':'))
 
 
 class DeadlineIndex:
@@ -19,16 +38,20 @@ class DeadlineIndex:
 
     def schedule(self, kind: str, item_id, due_ms: int) -> None:
         """Remember that `kind` work on `item_id` is due at `due_ms` (a later call moves it)."""
-        self.redis.zadd(self.key, {f'{kind}:{item_id}': due_ms})
+        self.redis.zadd(self.key, {item_key(kind, item_id): due_ms})
 
     def schedule_many(self, due: dict[str, int], chunk: int = 5000) -> None:
-        """{'kind:id': due_ms} in a few round trips (start-up restore of a busy system)."""
+        """{item_key(kind, *ids): due_ms} in a few round trips (start-up restore of a busy system)."""
+        kinds = job_catalogue.deadline_kinds()
         items = list(due.items())
+        unknown = {item.partition(':')[0] for item, _ in items} - kinds
+        if unknown:
+            raise ValueError(f'no job handles deadline kind(s) {sorted(unknown)} (groupbuy/job_catalogue.py)')
         for i in range(0, len(items), chunk):
             self.redis.zadd(self.key, dict(items[i:i + chunk]))
 
     def cancel(self, kind: str, item_id) -> None:
-        self.redis.zrem(self.key, f'{kind}:{item_id}')
+        self.redis.zrem(self.key, item_key(kind, item_id))
 
     def claim_due(self, now_ms: int, limit: int = 500) -> list[tuple[str, str]]:
         """Take (kind, id) pairs due by now; each is returned to one caller only. Ids come back
@@ -41,7 +64,7 @@ class DeadlineIndex:
         return out
 
     def due_at(self, kind: str, item_id) -> float | None:
-        return self.redis.zscore(self.key, f'{kind}:{item_id}')
+        return self.redis.zscore(self.key, item_key(kind, item_id))
 
     def size(self) -> int:
         return self.redis.zcard(self.key)

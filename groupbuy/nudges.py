@@ -5,6 +5,7 @@ import datetime as dt
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import transaction
+from .deadline_index import item_key
 from .events import record_event
 from .facts import group_facts
 from .models import Group, Seat
@@ -28,7 +29,7 @@ def nudges_due(group: Group, now: dt.datetime) -> dict[str, int]:
             continue
         at = max(group.deadline_at - dt.timedelta(seconds=offset), now)
         if at < group.deadline_at:
-            due[f'nudge:{group.id}:{offset}'] = to_ms(at)
+            due[item_key('nudge', group.id, offset)] = to_ms(at)
     return due
 
 

@@ -8,7 +8,9 @@ whose notification is overdue, and every notification not yet delivered, and enq
 """
 import datetime as dt
 
+from . import job_catalogue as jobs
 from .clock import to_ms
+from .deadline_index import item_key
 from .models import Group, Notification, Refund, Seat
 
 BATCH = 1000
@@ -31,10 +33,10 @@ def sweep(deps, stale_s: int = 60, refund_overdue_s: int = 600) -> dict:
     notes = [n.id for n in Notification.select(Notification.id)
              .where(Notification.status == 'pending', Notification.created_at <= stale,
                     (Notification.not_before.is_null()) | (Notification.not_before <= now)).limit(BATCH)]
-    for name, ids in (('settle_group', groups), ('release_seat', seats), ('refund_order', refunds),
-                      ('check_refund', checks), ('deliver_notification', notes)):
+    for job, ids in ((jobs.SETTLE_GROUP, groups), (jobs.RELEASE_SEAT, seats), (jobs.REFUND_ORDER, refunds),
+                     (jobs.CHECK_REFUND, checks), (jobs.DELIVER_NOTIFICATION, notes)):
         for item_id in ids:
-            deps.enqueue(name, item_id)
+            deps.enqueue(job.name, item_id)
     return {'groups': len(groups), 'seats': len(seats), 'refunds': len(refunds),
             'refund_checks': len(checks), 'notifications': len(notes)}
 
@@ -61,12 +63,12 @@ def restore_redis(deps) -> dict:
     due = {}
     for group in live:
         if group.status == 'forming':
-            due[f'settle:{group.id}'] = to_ms(group.deadline_at)
+            due[item_key('settle', group.id)] = to_ms(group.deadline_at)
             due.update(nudges_due(group, now))
-    due.update({f'release:{seat.id}': to_ms(seat.reserved_until) for seat in reserved})
+    due.update({item_key('release', seat.id): to_ms(seat.reserved_until) for seat in reserved})
     deferred = list(Notification.select(Notification.id, Notification.not_before)
                     .where(Notification.status == 'pending', Notification.not_before.is_null(False)))
-    due.update({f'notify:{n.id}': to_ms(n.not_before) for n in deferred})
+    due.update({item_key('notify', n.id): to_ms(n.not_before) for n in deferred})
     deps.deadlines.schedule_many(due)
     deps.redis.set(deps.key_prefix + ALIVE_KEY, to_ms(deps.now()))
     return {'groups': len(live), 'seats': len(reserved), 'deferred_notifications': len(deferred)}

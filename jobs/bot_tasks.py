@@ -1,8 +1,10 @@
 """RQ jobs of the official-account bot: the slow WeChat calls kept out of its 5-second reply.
-Each takes plain ids and strings and is harmless to run twice."""
+Each takes plain ids and strings and is harmless to run twice. They are adapter jobs: each registers
+itself in the job catalogue (groupbuy/job_catalogue.py) and binds its own runtime (WeChat clients)."""
 from bot.linking import link
 from config.wechat_oa import send_miniprogram_card
 from groupbuy import errors, sharing
+from groupbuy.job_catalogue import adapter_job
 from groupbuy.once import first_time, forget
 from posters import pictures
 
@@ -11,12 +13,14 @@ from .runtime import current
 OUT_OF_REPLY_WINDOW = {'45015', '45047'}  # response out of time limit; too many replies in the window
 
 
+@adapter_job('link_follower', queue='notifications')
 def link_follower(oa_openid: str) -> int:
     """Ask WeChat who a follower is across our apps (unionid) and make them one user with their
     mini-program self (bot/linking.py). Returns the user id."""
     return link(current(), oa_openid).id
 
 
+@adapter_job('send_group_card', queue='notifications')
 def send_group_card(oa_openid: str, share_code: str, ref: str, delivery: str) -> str:
     """Send the group's mini-program card to a follower who scanned its QR code; once per scan
     (`delivery`), even if the job runs again. Returns 'sent', 'already_sent' or 'out_of_window' (the

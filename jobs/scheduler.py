@@ -4,7 +4,9 @@ import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from groupbuy import job_catalogue
 from groupbuy.clock import to_ms
+from groupbuy.deadline_index import ids_of
 from groupbuy.sweeper import redis_forgot, restore_redis, sweep
 
 log = logging.getLogger(__name__)
@@ -29,28 +31,28 @@ def dispatch_due(deps) -> int:
 def batched(jobs: list) -> list:
     """Fold single-group settlements into `settle_groups` jobs of up to SETTLE_BATCH groups, so a busy
     deadline second costs a few queue round trips instead of one per group."""
-    groups = [args[0] for name, args in jobs if name == 'settle_group']
+    one, many = job_catalogue.SETTLE_GROUP.name, job_catalogue.SETTLE_GROUPS.name
+    groups = [args[0] for name, args in jobs if name == one]
     if len(groups) < 2:
         return jobs
-    rest = [job for job in jobs if job[0] != 'settle_group']
-    chunks = [('settle_groups', (groups[i:i + SETTLE_BATCH],)) for i in range(0, len(groups), SETTLE_BATCH)]
+    rest = [job for job in jobs if job[0] != one]
+    chunks = [(many, (groups[i:i + SETTLE_BATCH],)) for i in range(0, len(groups), SETTLE_BATCH)]
     return chunks + rest
 
 
 def job_for(item: tuple[str, str]):
-    """(job name, args) for a deadline-index item, or None for an unknown kind."""
+    """(job name, args) for a deadline-index item — the catalogue's job for its kind, its ids as the
+    arguments — or None for a kind no job handles or ids that are not ids."""
     kind, item_id = item
-    if kind == 'settle':
-        return 'settle_group', (int(item_id),)
-    if kind == 'release':
-        return 'release_seat', (int(item_id),)
-    if kind == 'notify':
-        return 'deliver_notification', (int(item_id),)
-    if kind == 'nudge':
-        group_id, _, offset = item_id.partition(':')
-        return 'send_nudge', (int(group_id), int(offset))
-    log.warning('unknown deadline item %s:%s', kind, item_id)
-    return None
+    job = job_catalogue.for_deadline(kind)
+    try:
+        args = ids_of(item_id)
+    except ValueError:
+        job = None
+    if job is None:
+        log.warning('unknown deadline item %s:%s', kind, item_id)
+        return None
+    return job.name, args
 
 
 def run_scheduler(runtime) -> None:

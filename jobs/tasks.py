@@ -1,47 +1,49 @@
-"""RQ job functions: each takes ids, calls one domain function, and is harmless to run twice."""
+"""The one RQ entry point: `run(name, *args)` looks the job up in the catalogue
+(`groupbuy/job_catalogue.py`) and calls its function with this process's deps. Jobs take ids and
+are harmless to run twice."""
 import time
 
-from groupbuy import broadcasts, notifications, nudges, refunds, settlement
+from peewee import Model
+from playhouse.shortcuts import model_to_dict
 
+from groupbuy import job_catalogue
+
+from . import bot_tasks  # noqa: F401  (the bot's adapter jobs register themselves in the catalogue)
 from .runtime import current
 
 
-def settle_group(group_id: int) -> str:
-    return settlement.settle_group(current().deps, group_id)
-
-
-def settle_groups(group_ids: list[int]) -> dict:
-    return settlement.settle_groups(current().deps, group_ids)
-
-
-def release_seat(seat_id: int) -> bool:
-    return settlement.release_seat(current().deps, seat_id)
-
-
-def refund_order(order_id: int) -> str:
-    return refunds.refund_order(current().deps, order_id)  # RefundFailed makes RQ retry
-
-
-def check_refund(order_id: int) -> str:
-    return refunds.check_refund(current().deps, order_id)
-
-
-def close_payment(order_id: int) -> None:
-    refunds.close_payment(current().deps, order_id)
-
-
-def deliver_notification(notification_id: int) -> str:
-    return notifications.deliver_notification(current().deps, notification_id)  # DeliveryFailed: retry
-
-
-def send_nudge(group_id: int, offset_s: int) -> int:
-    return nudges.send_nudge(current().deps, group_id, offset_s)
-
-
-def run_broadcast(broadcast_id: int) -> dict:
+def run(name: str, *args):
+    """Run the catalogued job `name`. Domain jobs get the process's deps (and a paced job the broadcast
+    rate limiter); adapter jobs bind their own clients. A failure propagates, so RQ retries per the
+    catalogue's policy."""
+    job = job_catalogue.get(name)
+    function = job.load()
+    if job.adapter:
+        return function(*args)
     runtime = current()
-    done = broadcasts.run_broadcast(runtime.deps, broadcast_id, pace=Pacer(runtime.settings.broadcast_rate_per_s))
-    return {'total': done.total, 'sent': done.sent, 'skipped': done.skipped, 'failed': done.failed}
+    pace = {'pace': Pacer(runtime.settings.broadcast_rate_per_s)} if job.paced else {}
+    result = function(runtime.deps, *args, **pace)
+    return model_to_dict(result, recurse=False) if isinstance(result, Model) else result
+
+
+def _previous_release(name: str):
+    """`jobs.tasks.<name>`, the RQ path jobs were enqueued under before `run`: jobs already waiting in
+    Redis when this release deploys still run (through the catalogue). Remove one release later."""
+    def job(*args):
+        return run(name, *args)
+    job.__name__ = job.__qualname__ = name
+    return job
+
+
+settle_group = _previous_release('settle_group')
+settle_groups = _previous_release('settle_groups')
+release_seat = _previous_release('release_seat')
+refund_order = _previous_release('refund_order')
+check_refund = _previous_release('check_refund')
+close_payment = _previous_release('close_payment')
+deliver_notification = _previous_release('deliver_notification')
+send_nudge = _previous_release('send_nudge')
+run_broadcast = _previous_release('run_broadcast')
 
 
 class Pacer:

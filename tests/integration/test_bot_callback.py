@@ -129,8 +129,8 @@ def test_wechats_retry_the_same_request_again_gets_the_first_reply_and_acts_once
     assert [a.status_code for a in answers] == [200, 200, 200]
     replies = {decrypted(a) for a in answers}
     assert len(replies) == 1 and '还差1人成团' in replies.pop()
-    queued = [job.func_name for queue in app.extensions['pinke'].queues.all() for job in queue.jobs]
-    assert queued.count('jobs.bot_tasks.send_group_card') == 1
+    queued = [(job.func_name, job.args[0]) for queue in app.extensions['pinke'].queues.all() for job in queue.jobs]
+    assert queued.count(('jobs.tasks.run', 'send_group_card')) == 1
 
 
 DTD_PAYLOADS = [

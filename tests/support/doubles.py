@@ -1,7 +1,8 @@
 """Stand-ins for the domain's ports in domain-level tests (the e2e tests use the real sandbox)."""
 import itertools
 
-from groupbuy import broadcasts, notifications, nudges, refunds, settlement
+import jobs.tasks  # noqa: F401  (registers the adapter jobs, so enqueue knows every catalogued name)
+from groupbuy import job_catalogue
 from groupbuy.ports import GatewayError, MessengerError, OrderStatus, Prepay, RefundAccepted, RefundStatus
 
 
@@ -88,20 +89,12 @@ class RecordingMessenger:
 
 
 class RecordingQueue:
-    """`enqueue` that records jobs; `run()` executes them like a worker would, until none are left."""
+    """`enqueue` that records jobs; `run()` executes them like a worker would, until none are left.
+    Both read the job catalogue: a name it lacks fails here as it would in the real queue. Adapter jobs
+    (the bot's) are recorded, never run: they need WeChat clients."""
 
-    HANDLERS = {
-        'settle_group': settlement.settle_group,
-        'settle_groups': settlement.settle_groups,
-        'release_seat': settlement.release_seat,
-        'refund_order': refunds.refund_order,
-        'check_refund': refunds.check_refund,
-        'close_payment': refunds.close_payment,
-        'deliver_notification': notifications.deliver_notification,
-        'send_nudge': nudges.send_nudge,
-        'run_broadcast': broadcasts.run_broadcast,
-    }
-    RETRYABLE = (refunds.RefundFailed, notifications.DeliveryFailed)
+    HANDLERS = {job.name: job.load() for job in job_catalogue.domain_jobs()}
+    RETRYABLE = tuple({job.retry.exception() for job in job_catalogue.domain_jobs() if job.retry})
 
     def __init__(self):
         self.pending, self.done = [], []
@@ -111,9 +104,12 @@ class RecordingQueue:
         self.deps = deps
 
     def enqueue(self, name, *args):
+        job_catalogue.get(name)  # KeyError for a job the catalogue lacks
         self.pending.append((name, args))
 
     def run(self, only=None) -> list:
+        for name in only or ():
+            job_catalogue.get(name)
         results, later = [], []
         while self.pending:
             name, args = self.pending.pop(0)
