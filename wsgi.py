@@ -35,8 +35,15 @@ def create_app(config: dict | None = None) -> Flask:
         if not db.is_closed():
             db.close()
 
-    from miniapp_api import register_blueprints
     from config import commands
     register_blueprints(app)
     commands.init_app(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every route the system serves: the API and H5 pages (miniapp_api) and the official account's bot."""
+    import miniapp_api
+    from bot import callback
+    miniapp_api.init_app(app)
+    app.register_blueprint(callback.bp)

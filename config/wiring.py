@@ -11,13 +11,14 @@ from playhouse.db_url import connect
 from groupbuy.deps import Deps
 from groupbuy.models import db
 
+from gateways.messenger import WeChatMessenger
+from gateways.sms import LoggingSmsProvider
+from gateways.wechat import make_client
+from gateways.wechat_oa import make_oa_client
+from gateways.wechat_pay import WeChatPayGateway, make_pay
+
 from . import embedded_redis
-from .messenger import WeChatMessenger
 from .settings import Settings
-from .sms import LoggingSmsProvider
-from .wechat import make_client
-from .wechat_pay import WeChatPayGateway, make_pay
-from .wechat_oa import make_oa_client
 
 
 @dataclass

@@ -15,6 +15,11 @@ def transaction():
     return db.atomic(lock_type='IMMEDIATE')
 
 
+def ping() -> None:
+    """One round trip to the database (liveness checks)."""
+    db.execute_sql('SELECT 1')
+
+
 def locked(query, of=None):
     """The query with a row lock where the database has one (SQLite's lock is the transaction).
     With joins, `of` names the one table whose rows are locked (not the campaign every group shares)."""

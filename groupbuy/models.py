@@ -191,7 +191,7 @@ class Broadcast(BaseModel):
 
 
 class SmsMessage(BaseModel):
-    """What the default SMS provider would have sent (it sends nothing; see config/sms.py)."""
+    """What the default SMS provider would have sent (it sends nothing; see gateways/sms.py)."""
     phone = CharField(max_length=32)
     text = TextField()
     created_at = DateTimeField(default=utcnow)

@@ -15,7 +15,7 @@ from . import errors
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import transaction
-from .models import Group, Notification, Seat, SubscriptionConsent, User, utcnow
+from .models import Group, Notification, Seat, SmsMessage, SubscriptionConsent, User, utcnow
 from .ports import MessengerError
 
 
@@ -194,3 +194,9 @@ def quiet_until(deps, now: dt.datetime, deadline: dt.datetime | None) -> dt.date
     if deadline is not None and deadline <= wake_utc:
         return None
     return wake_utc
+
+
+def keep_sms(phone: str, text: str, at: dt.datetime) -> None:
+    """What the default SMS provider would have sent (gateways/sms.py): kept, so a deployment without an
+    SMS contract still shows it and tests can read it."""
+    SmsMessage.create(phone=phone, text=text, created_at=at)

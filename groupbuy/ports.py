@@ -1,5 +1,5 @@
 """What the domain needs from the outside world, as small interfaces. Implementations live at the
-edge (`config/wechat_pay.py` speaks to WeChat Pay through wechatpy); tests may pass others."""
+edge (`gateways/wechat_pay.py` speaks to WeChat Pay through wechatpy); tests may pass others."""
 from dataclasses import dataclass
 from typing import Callable, Protocol
 

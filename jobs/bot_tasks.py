@@ -2,7 +2,7 @@
 Each takes plain ids and strings and is harmless to run twice. They are adapter jobs: each registers
 itself in the job catalogue (groupbuy/job_catalogue.py) and binds its own runtime (WeChat clients)."""
 from bot.linking import link
-from config.wechat_oa import send_miniprogram_card
+from gateways.wechat_oa import send_miniprogram_card
 from groupbuy import errors, sharing
 from groupbuy.job_catalogue import adapter_job
 from groupbuy.once import first_time, forget

@@ -1,4 +1,5 @@
-"""The worker process's Runtime, built once from the environment (jobs get ids, not objects)."""
+"""The worker process's Runtime (jobs get ids, not objects). The composition root installs it: every
+process that runs jobs is built by `wsgi.create_app` (`flask worker`, `flask scheduler`, gunicorn)."""
 _runtime = None
 
 
@@ -8,9 +9,6 @@ def install(runtime) -> None:
 
 
 def current():
-    global _runtime
     if _runtime is None:
-        from config.settings import Settings
-        from config.wiring import bootstrap
-        _runtime = bootstrap(Settings.from_env())
+        raise RuntimeError('no runtime installed: run jobs through `flask --app wsgi worker` (wsgi.create_app installs it)')
     return _runtime

@@ -1,7 +1,8 @@
 """The HTTP API the mini-program, the H5 page and the operator console call (JSON)."""
 
 
-def register_blueprints(app) -> None:
+def init_app(app) -> None:
+    """Every route of the API and the H5 pages, the error shape, and the `<id:...>` converter."""
     from . import (admin, admin_money, auth_routes, campaigns, errors, groups, health, live_stream, messages,
                    orders, pay_callbacks, schemas)
     app.url_map.converters['id'] = schemas.IdConverter  # `<id:...>`: ids the database can hold, else 404
@@ -11,9 +12,8 @@ def register_blueprints(app) -> None:
     for module in (health, auth_routes, campaigns, groups, live_stream, orders, messages, pay_callbacks, admin,
                    admin_money):
         app.register_blueprint(module.bp)
-    # Sharing: payloads and pictures, the H5 page /g/<code>, the operator's QR codes, the bot.
-    from bot import callback
+    # Sharing: payloads and pictures, the H5 page /g/<code>, the operator's QR codes.
     from . import admin_share, h5_campaign, h5_pages, share_routes
     h5_pages.init_app(app)
-    for module in (share_routes, h5_pages, h5_campaign, admin_share, callback):
+    for module in (share_routes, h5_pages, h5_campaign, admin_share):
         app.register_blueprint(module.bp)

@@ -2,7 +2,7 @@
 A scan follows the account (or, for a follower, just scans) and the bot answers with the group."""
 from flask import Blueprint, jsonify
 
-from config.wechat_oa import create_scene_qrcode
+from gateways.wechat_oa import create_scene_qrcode
 from groupbuy import sharing
 
 from .auth import admin_required

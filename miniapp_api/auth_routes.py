@@ -2,8 +2,8 @@
 groupbuy.identity), the phone number WeChat vouches for, and the caller's own profile."""
 from flask import Blueprint, g, jsonify
 
-from config.wechat import LoginFailed, code_to_session
-from config.wechat_wxa import phone_number
+from gateways.wechat import LoginFailed, code_to_session
+from gateways.wechat_wxa import phone_number
 from groupbuy import accounts, errors, identity, referrals
 
 from . import schemas, share_schemas

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, session
 
-from config.wechat_oa import OAuthFailed, authorize_url, exchange_code, jssdk_config
+from gateways.wechat_oa import OAuthFailed, authorize_url, exchange_code, jssdk_config
 from groupbuy import accounts, errors, identity, referrals, sharing
 from posters import pictures
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, jsonify
 
 from groupbuy.clock import iso
-from groupbuy.models import db
+from groupbuy.db import ping
 
 from .runtime import deps
 
@@ -12,6 +12,6 @@ bp = Blueprint('health', __name__)
 @bp.get('/healthz')
 def healthz():
     d = deps()
-    db.execute_sql('SELECT 1')
+    ping()
     d.redis.ping()
     return jsonify({'ok': True, 'server_time': iso(d.now())})

@@ -12,7 +12,7 @@ from defusedxml.ElementTree import fromstring
 from flask import Blueprint, Response, request
 from wechatpy.pay.utils import dict_to_xml
 
-from config.wechat_pay import beijing_to_utc
+from gateways.wechat_pay import beijing_to_utc
 from groupbuy import errors, payments, refunds
 
 from .runtime import runtime

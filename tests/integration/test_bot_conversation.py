@@ -7,7 +7,7 @@ import pytest
 from wechatpy import parse_message
 
 from bot import conversation, texts
-from config.wechat import BaseUrlWeChatClient
+from gateways.wechat import BaseUrlWeChatClient
 from groupbuy import accounts, groups, identity
 from groupbuy.models import Event, Group, User
 from tests.support.builders import campaign, pay, user

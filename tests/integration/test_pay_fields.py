@@ -1,5 +1,5 @@
-"""What the app sends WeChat Pay fits WeChat's rules (config/pay_fields.py), and the gateway
-(config/wechat_pay.py) reads WeChat's answers right — against the strict sandbox, through wechatpy."""
+"""What the app sends WeChat Pay fits WeChat's rules (gateways/pay_fields.py), and the gateway
+(gateways/wechat_pay.py) reads WeChat's answers right — against the strict sandbox, through wechatpy."""
 import datetime as dt
 import threading
 import uuid
@@ -7,8 +7,8 @@ import uuid
 import pytest
 import requests
 
-from config import pay_fields
-from config.wechat_pay import WeChatPayGateway, beijing_to_utc
+from gateways import pay_fields
+from gateways.wechat_pay import WeChatPayGateway, beijing_to_utc
 from groupbuy.ports import GatewayError
 from tests.support.sandbox_server import pay_client, running_sandbox
 from wechat_sandbox.credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_MCH_ID

@@ -9,9 +9,9 @@ from wechatpy.exceptions import WeChatClientException
 from werkzeug.wrappers import Response
 
 import templates_msg
-from config.messenger import WeChatMessenger
-from config.sms import LoggingSmsProvider
-from config.wechat import BaseUrlWeChatClient
+from gateways.messenger import WeChatMessenger
+from gateways.sms import LoggingSmsProvider
+from gateways.wechat import BaseUrlWeChatClient
 from groupbuy import notifications
 from groupbuy.models import Notification, SubscriptionConsent, User, utcnow
 from groupbuy.ports import MessengerError
@@ -217,7 +217,7 @@ def pushes(deps, sandbox, client, oa, monkeypatch):
         consent(sandbox, 'o-push', template_id)
         n = Notification.create(user=user, kind='broadcast', payload=json.dumps({'message': '今晚答疑'}),
                                 dedupe_key=f'test:{template_id}', created_at=utcnow())
-        with caplog.at_level(logging.ERROR, logger='config.messenger'):
+        with caplog.at_level(logging.ERROR, logger='gateways.messenger'):
             channel = notifications.deliver_notification(deps, n.id)
         left = SubscriptionConsent.get(SubscriptionConsent.user == user.id,
                                        SubscriptionConsent.template_id == template_id).remaining

@@ -1,5 +1,5 @@
 """The sandbox's official-account and mini-program-code APIs, driven by wechatpy as the app drives
-them (through config/wechat_oa.py and config/wechat_wxa.py)."""
+them (through gateways/wechat_oa.py and gateways/wechat_wxa.py)."""
 import io
 from urllib.parse import parse_qsl, urlsplit
 
@@ -9,10 +9,10 @@ import zxingcpp
 from PIL import Image
 
 from config.settings import Settings
-from config.wechat import BaseUrlWeChatClient
-from config.wechat_oa import (OAuthFailed, authorize_url, create_scene_qrcode, exchange_code, follower_unionid,
+from gateways.wechat import BaseUrlWeChatClient
+from gateways.wechat_oa import (OAuthFailed, authorize_url, create_scene_qrcode, exchange_code, follower_unionid,
                               jssdk_config, make_oa_client)
-from config.wechat_wxa import phone_number, wxa_code_png
+from gateways.wechat_wxa import phone_number, wxa_code_png
 from groupbuy import errors
 from tests.support.sandbox_server import running_sandbox
 from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_APP_SECRET

@@ -6,7 +6,7 @@ from functools import partial
 import pytest
 import requests
 
-from config.wechat_pay import WeChatPayGateway
+from gateways.wechat_pay import WeChatPayGateway
 from groupbuy import groups, refunds, settlement
 from groupbuy.models import Refund
 from tests.support.builders import campaign, pay, user

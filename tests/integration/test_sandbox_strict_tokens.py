@@ -9,7 +9,7 @@ import requests
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
-from config.wechat import BaseUrlWeChatClient
+from gateways.wechat import BaseUrlWeChatClient
 from tests.support.sandbox_server import SandboxClient, running_sandbox
 from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 

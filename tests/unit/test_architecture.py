@@ -40,3 +40,61 @@ def test_the_migrations_build_the_schema_the_models_describe(tmp_path):
     for model in ALL_MODELS:
         columns = {c.name for c in database.get_columns(model._meta.table_name)}
         assert columns == {f.column_name for f in model._meta.sorted_fields}, model.__name__
+
+
+PROJECT = ('groupbuy', 'miniapp_api', 'bot', 'jobs', 'config', 'gateways', 'posters', 'templates_msg',
+           'wechat_sandbox', 'tools')
+ADAPTERS = ('miniapp_api', 'bot', 'jobs', 'gateways', 'posters', 'templates_msg')  # config is the composition root
+QUERIES = {'select', 'get', 'get_or_none', 'get_by_id', 'create', 'insert', 'insert_many', 'update', 'delete',
+           'replace', 'raw', 'bulk_create', 'bulk_update', 'execute_sql'}
+ROOT = DOMAIN.parent
+
+
+def package_imports() -> dict[str, set[str]]:
+    """Which of the project's packages each one imports, function-level imports included."""
+    graph = {}
+    for package in PROJECT:
+        graph[package] = set()
+        for path in (ROOT / package).rglob('*.py'):
+            graph[package] |= (imported_roots(path) & set(PROJECT)) - {package}
+    return graph
+
+
+def test_the_packages_import_each_other_without_a_cycle():
+    graph, done, on_path = package_imports(), set(), []
+
+    def visit(package):
+        if package in on_path:
+            raise AssertionError('import cycle: ' + ' → '.join(on_path[on_path.index(package):] + [package]))
+        if package in done:
+            return
+        on_path.append(package)
+        for imported in sorted(graph[package]):
+            visit(imported)
+        on_path.pop()
+        done.add(package)
+    for package in PROJECT:
+        visit(package)
+    assert 'bot' not in graph['miniapp_api'] and 'config' not in graph['jobs']  # the two cycles there were
+
+
+def model_queries(path: Path) -> list[str]:
+    """`Model.select(...)`-style calls on anything imported from groupbuy.models (or `db.execute_sql`)."""
+    tree = ast.parse(path.read_text())
+    models = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+              and node.module == 'groupbuy.models' for alias in node.names}
+    return [f'{path.name}:{node.lineno} {node.value.id}.{node.attr}' for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in models and node.attr in QUERIES]
+
+
+def test_adapters_reach_the_database_only_through_the_domain():
+    offenders = [hit for package in ADAPTERS for path in (ROOT / package).rglob('*.py') for hit in model_queries(path)]
+    assert offenders == []
+
+
+def test_the_query_scan_sees_a_query_and_not_a_field(tmp_path):
+    sample = tmp_path / 'x.py'
+    sample.write_text('from groupbuy.models import User, db\nUser.get_or_none(User.id == 1)\ndb.execute_sql("x")\n'
+                      'User.oa_openid.max_length\n')
+    assert [hit.split(' ')[1] for hit in model_queries(sample)] == ['User.get_or_none', 'db.execute_sql']

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from miniapp_api import register_blueprints
+from wsgi import register_blueprints
 
 DOC = Path(__file__).resolve().parents[2] / 'docs' / 'openapi.yaml'
 METHODS = {'get', 'post', 'patch', 'put', 'delete'}

@@ -1,4 +1,4 @@
-"""The official account through wechatpy, pointed at WeChat or the sandbox like config/wechat.py:
+"""The official account through wechatpy, pointed at WeChat or the sandbox like gateways/wechat.py:
 H5 OAuth, the JS-SDK signature, parametric QR codes, follower profiles and mini-program cards.
 
 Every WeChat failure becomes a domain error (WeChatUnavailable) or OAuthFailed, never a raw

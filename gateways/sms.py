@@ -3,7 +3,8 @@ in the `sms_message` table, so a deployment without an SMS contract still works 
 what would have gone out. A real provider (Aliyun, Tencent Cloud SMS) implements `send(phone, text)`."""
 import logging
 
-from groupbuy.models import SmsMessage, utcnow
+from groupbuy.models import utcnow
+from groupbuy.notifications import keep_sms
 
 log = logging.getLogger(__name__)
 
@@ -11,4 +12,4 @@ log = logging.getLogger(__name__)
 class LoggingSmsProvider:
     def send(self, phone: str, text: str) -> None:
         log.info('SMS to %s: %s', phone[:3] + '****' + phone[-4:], text)
-        SmsMessage.create(phone=phone, text=text, created_at=utcnow())
+        keep_sms(phone, text, utcnow())
