@@ -6,7 +6,7 @@ push was lost, never sends another: so any push from a follower without a unioni
 Not on every message: once an hour each way (an app not bound to an open platform never gets a
 unionid, and each ask is a call to WeChat).
 """
-from config.wechat_oa import follower_unionid
+from gateways.wechat_oa import follower_unionid
 from groupbuy import errors, identity
 from groupbuy.models import User
 from groupbuy.once import first_time, forget

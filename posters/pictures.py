@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import requests
 from PIL import Image
 
-from config.wechat_oa import upload_thumb
-from config.wechat_wxa import wxa_code_png
+from gateways.wechat_oa import upload_thumb
+from gateways.wechat_wxa import wxa_code_png
 from groupbuy.sharing import GroupProgress, status_line
 from groupbuy.wording import deadline_text, yuan
 
