@@ -9,9 +9,8 @@ the next; a channel that fails for a passing reason is retried with backoff.
 """
 import datetime as dt
 import json
-from zoneinfo import ZoneInfo
 
-from . import errors
+from . import errors, rules
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import transaction
@@ -170,30 +169,8 @@ def mark_read(deps, user: User, notification_id: int) -> Notification:
 
 
 def quiet_until(deps, now: dt.datetime, deadline: dt.datetime | None) -> dt.datetime | None:
-    """When quiet hours hold a push back: None if `now` is outside them, or if the deadline
-    itself falls inside them (waiting would be too late). Otherwise the end of quiet hours (UTC)."""
-    if not deps.quiet_hours:
-        return None
-    zone = ZoneInfo(deps.quiet_tz)
-    start, end = deps.quiet_hours
-
-    def local(t):
-        return t.replace(tzinfo=dt.timezone.utc).astimezone(zone)
-
-    def inside(t) -> bool:
-        clock = local(t).time()
-        return (start <= clock or clock < end) if start > end else (start <= clock < end)
-
-    if not inside(now):
-        return None
-    here = local(now)
-    wake = here.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
-    if wake <= here:
-        wake += dt.timedelta(days=1)
-    wake_utc = wake.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    if deadline is not None and deadline <= wake_utc:
-        return None
-    return wake_utc
+    """When this process's quiet hours hold a push back (`rules.quiet_until`)."""
+    return rules.quiet_until(now, deadline, deps.quiet_hours, deps.quiet_tz)
 
 
 def keep_sms(phone: str, text: str, at: dt.datetime) -> None:

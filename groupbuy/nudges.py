@@ -2,6 +2,7 @@
 are left and how long, with the share path, so the leader goes back to sharing."""
 import datetime as dt
 
+from . import rules
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import transaction
@@ -22,15 +23,9 @@ def offsets_of(campaign) -> list[int]:
 
 
 def nudges_due(group: Group, now: dt.datetime) -> dict[str, int]:
-    """{'nudge:<group>:<offset>': due_ms} for the offsets inside the group's lifetime."""
-    due = {}
-    for offset in offsets_of(group.campaign):
-        if offset >= group.campaign.duration_s:
-            continue
-        at = max(group.deadline_at - dt.timedelta(seconds=offset), now)
-        if at < group.deadline_at:
-            due[item_key('nudge', group.id, offset)] = to_ms(at)
-    return due
+    """{deadline-index item: due_ms} for the group's nudges (`rules.nudge_times`)."""
+    times = rules.nudge_times(group.deadline_at, group.campaign.duration_s, offsets_of(group.campaign), now)
+    return {item_key('nudge', group.id, offset): to_ms(at) for offset, at in times.items()}
 
 
 def schedule_nudges(deps, group: Group, after: AfterCommit) -> None:

@@ -3,6 +3,7 @@ gather the facts (one query each) and ask here, so each rule is stated once and 
 (tests/unit/test_rules.py)."""
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,39 @@ def deadline_outcome(paid: int, size: int, auto_complete_ratio: float | None) ->
     if auto_complete_ratio is not None and paid > 0 and paid / size >= auto_complete_ratio:
         return 'succeeded', True
     return 'failed', False
+
+
+def quiet_until(now: dt.datetime, deadline: dt.datetime | None, window: tuple[dt.time, dt.time] | None,
+                tz: str) -> dt.datetime | None:
+    """When quiet hours (`window`, local times in `tz`; it may wrap midnight) hold a push back: None if
+    `now` is outside them, or if the deadline itself falls before they end (waiting would be too late).
+    Otherwise the end of quiet hours, as naive UTC."""
+    if not window:
+        return None
+    zone = ZoneInfo(tz)
+    start, end = window
+    here = now.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    clock = here.time()
+    inside = (start <= clock or clock < end) if start > end else (start <= clock < end)
+    if not inside:
+        return None
+    wake = here.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if wake <= here:
+        wake += dt.timedelta(days=1)
+    wake_utc = wake.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if deadline is not None and deadline <= wake_utc:
+        return None
+    return wake_utc
+
+
+def nudge_times(deadline: dt.datetime, duration_s: int, offsets: list[int], now: dt.datetime) -> dict[int, dt.datetime]:
+    """{offset: when} for a group's deadline nudges: each offset (seconds before the deadline) inside the
+    group's lifetime, not in the past (a late start nudges at once), and before the deadline."""
+    due = {}
+    for offset in offsets:
+        if offset >= duration_s:
+            continue
+        at = max(deadline - dt.timedelta(seconds=offset), now)
+        if at < deadline:
+            due[offset] = at
+    return due
