@@ -23,6 +23,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from gateways.wechat_xml import DtdRefused, Unreadable, parse
 from groupbuy.once import same_as_first
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ def _check_signature(settings, args) -> None:
 
 
 def _refuse_dtd(xml: bytes) -> None:
-    """WeChat never sends a DTD; one is an entity-expansion attempt, refused before any parser sees it."""
-    if b'<!DOCTYPE' in xml or b'<!ENTITY' in xml:
+    """WeChat never sends a DTD; one is an entity-expansion attempt, refused before wechatpy's parser sees
+    it (whatever its encoding). Other unreadable bodies are left to that parser's own refusal."""
+    try:
+        parse(xml)
+    except DtdRefused:
         raise Refused(400, 'a DTD is not accepted')
+    except Unreadable:
+        pass

@@ -130,8 +130,8 @@ def restore_group_ledger(deps, group: Group) -> bool:
 def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: Group | None = None) -> None:
     """One person buys a course once: no second live order (created, paid, fulfilled) for a course
     they own or are already buying, in any campaign; `per_user_limit` caps the user's live groups in
-    this campaign (it matters once a campaign holds several courses). One statement: the user's row
-    with three counts. Checked before anything is taken (cheap refusals), then again with `lock` inside
+    this campaign (it matters once a campaign holds several courses); joining `group`, a live seat there
+    already is `already_joined`. One statement: the user's row with those counts. Checked before anything is taken (cheap refusals), then again with `lock` inside
     the write transaction (the user's row locked on PostgreSQL; SQLite's lock is the transaction), so
     two parallel joins of one person cannot both pass."""
     if campaign.new_users_only and user.first_paid_at is not None:
@@ -142,14 +142,15 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
                                                     Order.status.in_(LIVE_ORDER_STATUSES))
     held = (Order.select(fn.COUNT(Order.id)).join(Group)
             .where(Order.user == user.id, Group.campaign == campaign.id, Order.status.in_(LIVE_ORDER_STATUSES)))
-    seated = Seat.select(fn.COUNT(Seat.id)).where(Seat.group == (group.id if group else 0), Seat.user == user.id,
-                                                  Seat.status != 'released')
-    query = (User.select(owned.alias('owned'), buying.alias('buying'), held.alias('held'), seated.alias('seated'))
-             .where(User.id == user.id))
+    counts = [owned.alias('owned'), buying.alias('buying'), held.alias('held')]
+    if group is not None:
+        counts.append(Seat.select(fn.COUNT(Seat.id)).where(Seat.group == group.id, Seat.user == user.id,
+                                                           Seat.status != 'released').alias('seated'))
+    query = User.select(*counts).where(User.id == user.id)
     row = (locked(query, of=User) if lock else query).dicts().first()
     if row is None:
         raise errors.NotFound('user not found')
-    if row['seated']:
+    if row.get('seated'):
         raise errors.AlreadyJoined()  # in this very group (the more precise answer than "already buying")
     if row['owned']:
         raise errors.AlreadyEnrolled()

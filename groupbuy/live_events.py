@@ -77,10 +77,7 @@ def member(user: User, role: str) -> dict:
     return {'nickname': user.nickname, 'avatar_url': user.avatar_url, 'role': role}
 
 
-def announce(deps, group, kind: str, **extra) -> None:
-    """Publish `kind` for a group (a Group whose status the caller knows, or an id to read) with fresh
-    counts: an after-commit action, it reads committed state."""
-    if not isinstance(group, Group):
-        group = Group.get_or_none(Group.id == group)
-    if group is not None:
-        publish(deps, group.share_code, kind, {**counts(group), **extra})
+def announce(deps, group: Group, kind: str, **extra) -> None:
+    """Publish `kind` for a group whose status the caller holds, with fresh counts (an after-commit
+    action: the counts read committed state)."""
+    publish(deps, group.share_code, kind, {**counts(group), **extra})

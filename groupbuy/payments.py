@@ -68,6 +68,21 @@ def record_payment(deps, notice: PaymentNotice) -> str:
     return outcome
 
 
+def close_at_wechat(deps, order: Order):
+    """closeorder, so the payer cannot pay a seat that is gone. None when WeChat closed it; WeChat's word on
+    the payment (orderquery) when it answered ORDERPAID: the payer was quicker. Raises GatewayError."""
+    if deps.gateway.close_order(order.out_trade_no) != 'paid':
+        return None
+    return deps.gateway.query_order(order.out_trade_no)
+
+
+def record_wechat_payment(deps, order: Order, status) -> str:
+    """A payment WeChat reported when asked (orderquery), applied like its notification would be."""
+    return record_payment(deps, PaymentNotice(out_trade_no=order.out_trade_no, transaction_id=status.transaction_id,
+                                              amount_fen=status.amount_fen or order.amount_fen,
+                                              paid_at=status.paid_at))
+
+
 def _seat_is_live(seat: Seat, group: Group, paid_at: dt.datetime, now: dt.datetime) -> bool:
     """The facts `rules.payment_keeps_seat` decides on, in one query over the group's other seats."""
     others = (Seat.group == group.id) & (Seat.id != seat.id)

@@ -5,7 +5,7 @@ from . import errors
 from .db import transaction
 from .events import record_event
 from .models import Order, Refund
-from .payments import PaymentNotice, record_payment
+from .payments import close_at_wechat, record_wechat_payment
 from .ports import GatewayError
 
 ATTENTION_STATUSES = ('pending', 'submitted', 'succeeded', 'failed')
@@ -93,16 +93,12 @@ def close_payment(deps, order_id: int) -> str:
     if order is None or order.status != 'closed':
         return 'noop'
     try:
-        if deps.gateway.close_order(order.out_trade_no) != 'paid':
-            return 'closed'
-        status = deps.gateway.query_order(order.out_trade_no)
+        status = close_at_wechat(deps, order)
     except GatewayError:
         return 'unknown'  # best effort: a payment that slips through anyway is judged by record_payment
-    if not status.paid:
-        return 'unknown'
-    return record_payment(deps, PaymentNotice(out_trade_no=order.out_trade_no, transaction_id=status.transaction_id,
-                                              amount_fen=status.amount_fen or order.amount_fen,
-                                              paid_at=status.paid_at))
+    if status is None:
+        return 'closed'
+    return record_wechat_payment(deps, order, status) if status.paid else 'unknown'
 
 
 def list_refunds(status: str | None = None, limit: int = 200) -> list[Refund]:

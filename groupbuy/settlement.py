@@ -98,13 +98,10 @@ def _ask_wechat(deps, seat: Seat, now) -> str:
             deps.deadlines.schedule('release', seat.id, to_ms(now + dt.timedelta(seconds=5)))
             return 'paying'
         if not status.paid and status.trade_state not in ('CLOSED', 'REVOKED', 'NOTFOUND'):
-            if deps.gateway.close_order(order.out_trade_no) == 'paid':  # ORDERPAID: paid meanwhile
-                status = deps.gateway.query_order(order.out_trade_no)
+            status = payments.close_at_wechat(deps, order) or status
     except GatewayError:
         return 'unknown'
     if not status.paid:
         return 'closed'
-    payments.record_payment(deps, payments.PaymentNotice(
-        out_trade_no=order.out_trade_no, transaction_id=status.transaction_id,
-        amount_fen=status.amount_fen or order.amount_fen, paid_at=status.paid_at))
+    payments.record_wechat_payment(deps, order, status)
     return 'paid'

@@ -25,7 +25,7 @@ def wxlogin():
     rt = runtime()
     referrer = referrals.existing_referrer(rt.settings.secret_key, body.ref)
     signed = identity.sign_in_miniapp(rt.deps, session['openid'], session.get('unionid'), referrer)
-    return jsonify({'token': issue_token(signed.user.id), 'user': user_json(signed.user),
+    return jsonify({'token': issue_token(signed.user), 'user': user_json(signed.user),
                     'created': signed.created})
 
 

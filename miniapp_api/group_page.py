@@ -25,7 +25,7 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
         'page_state': page_state(shown),
         'campaign_url': f'/c/{group.campaign_id}',
         'live': {'page': 'group', 'shareCode': group.share_code, 'apiBase': '', 'group': shown,
-                 'token': issue_token(viewer.id) if viewer else None,
+                 'token': issue_token(viewer) if viewer else None,
                  'sandbox': settings.wechat_pay_base_url.rstrip('/') if settings.uses_sandbox else None},
         'progress': progress,
         'title': sharing.share_title(progress, now),

@@ -6,13 +6,11 @@ WeChat retries anything not answered SUCCESS, so SUCCESS means "recorded, stop";
 means "not accepted" and leaves every row as it was.
 """
 import logging
-from xml.etree.ElementTree import ParseError
-
-from defusedxml.ElementTree import fromstring
 from flask import Blueprint, Response, request
 from wechatpy.pay.utils import dict_to_xml
 
 from gateways.wechat_pay import beijing_to_utc
+from gateways.wechat_xml import Unreadable, flat_fields
 from groupbuy import errors, payments, refunds
 
 from .runtime import runtime
@@ -33,27 +31,6 @@ def _reject(message: str) -> Response:
     return _answer(False, message, 400)
 
 
-class Unreadable(ValueError):
-    """Not a WeChat Pay notification: not XML, a DOCTYPE or entity, another root, nested or repeated fields."""
-
-
-def read_fields(raw: bytes) -> dict[str, str]:
-    """WeChat Pay's flat `<xml><name>value</name>...</xml>` as {name: value}. defusedxml refuses any
-    DOCTYPE, so no entity is ever expanded or fetched. Raises Unreadable for anything else."""
-    try:
-        root = fromstring(raw, forbid_dtd=True)
-    except (ParseError, ValueError, LookupError) as exc:  # refused DTD or entity; an encoding expat lacks, or none
-        raise Unreadable(f'not XML ({type(exc).__name__})') from None
-    if root.tag != 'xml':
-        raise Unreadable('the root is not <xml>')
-    fields = {}
-    for child in root:
-        if len(child) or child.tag in fields:
-            raise Unreadable('not a flat list of fields')
-        fields[child.tag] = (child.text or '').strip()  # as wechatpy (xmltodict) reads them
-    return fields
-
-
 def _fen(value: str) -> int:
     if not (value.isascii() and value.isdigit() and len(value) <= 12):
         raise ValueError(f'not an amount in fen: {value[:20]!r}')
@@ -69,7 +46,7 @@ def _is_ours(data: dict) -> bool:
 def payment_notify():
     rt = runtime()
     try:
-        data = read_fields(request.get_data())
+        data = flat_fields(request.get_data())
     except Unreadable as exc:
         return _reject(str(exc))
     if not rt.wechat_pay.check_signature(data):
@@ -96,7 +73,7 @@ def refund_notify():
     """wechatpy checks appid and mch_id and decrypts req_info with our API key (that is the proof)."""
     rt = runtime()
     try:
-        data = rt.wechat_pay.parse_refund_notify_result(read_fields(request.get_data()))
+        data = rt.wechat_pay.parse_refund_notify_result(flat_fields(request.get_data()))
         notice = refunds.RefundNotice(out_refund_no=str(data['out_refund_no']),
                                       refund_status=str(data['refund_status']),
                                       refund_id=str(data.get('refund_id', '')),
