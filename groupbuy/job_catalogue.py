@@ -52,6 +52,7 @@ class Job:
 
 
 _JOBS: dict[str, Job] = {}
+_BY_KIND: dict[str, Job] = {}  # deadline-index item kind -> its job (looked up on every schedule and claim)
 
 
 def register(job: Job) -> Job:
@@ -64,10 +65,12 @@ def register(job: Job) -> Job:
         if known == job:
             return job  # the same module imported twice
         raise ValueError(f'job {job.name} is already registered as {known}')
-    taken = for_deadline(job.deadline_kind) if job.deadline_kind else None
+    taken = _BY_KIND.get(job.deadline_kind) if job.deadline_kind else None
     if taken is not None:
         raise ValueError(f'deadline kind {job.deadline_kind!r} already leads to {taken.name}')
     _JOBS[job.name] = job
+    if job.deadline_kind:
+        _BY_KIND[job.deadline_kind] = job
     return job
 
 
@@ -96,13 +99,14 @@ def domain_jobs() -> list[Job]:
     return [job for job in _JOBS.values() if not job.adapter]
 
 
-def deadline_kinds() -> set[str]:
-    return {job.deadline_kind for job in _JOBS.values() if job.deadline_kind}
+def deadline_kinds():
+    """The kinds of deadline-index item some job handles (a live view: read on every schedule)."""
+    return _BY_KIND.keys()
 
 
 def for_deadline(kind: str) -> Job | None:
     """The job a claimed deadline item of `kind` runs, or None for a kind no job handles."""
-    return next((job for job in _JOBS.values() if job.deadline_kind == kind), None)
+    return _BY_KIND.get(kind)
 
 
 

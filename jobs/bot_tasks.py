@@ -36,12 +36,9 @@ def send_group_card(oa_openid: str, share_code: str, ref: str, delivery: str) ->
         send_miniprogram_card(rt.oa_client, oa_openid, sharing.share_title(progress, now),
                               rt.settings.wechat_app_id,
                               sharing.miniapp_path(rt.settings.miniapp_group_page, share_code, ref or None), media_id)
-    except errors.WeChatUnavailable as exc:
-        if str(exc.details.get('errcode')) in OUT_OF_REPLY_WINDOW:
+    except Exception as exc:
+        if isinstance(exc, errors.WeChatUnavailable) and str(exc.details.get('errcode')) in OUT_OF_REPLY_WINDOW:
             return 'out_of_window'  # WeChat will not take it however often we retry
-        forget(rt.deps, 'bot-card', once_key)
-        raise
-    except Exception:
         forget(rt.deps, 'bot-card', once_key)  # not sent: a rerun may try again
         raise
     return 'sent'

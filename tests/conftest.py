@@ -120,3 +120,27 @@ def deps(clean_db, redis_client, key_prefix, clock, gateway):
     queue.bind(d)
     d.jobs = queue
     return d
+
+
+def database_url(database) -> str:
+    """The URL of the session's test database (an in-process app opens its own connection to it)."""
+    return os.environ.get('DATABASE_URL') or f'sqlite:///{database.database}'
+
+
+@pytest.fixture
+def make_app(deps, database, redis_url, tmp_path):
+    """`make_app(**settings)`: the Flask app in this process on the test's database, Redis and key prefix.
+    The app binds the models to its own connection; afterwards they go back to the test's."""
+    from groupbuy.models import db
+    from wsgi import create_app
+    made = []
+
+    def make(**config):
+        app = create_app({'database_url': database_url(database), 'redis_url': redis_url,
+                          'data_dir': str(tmp_path), 'key_prefix': deps.key_prefix, **config})
+        made.append(app)
+        return app
+    yield make
+    for app in made:
+        app.extensions['pinke'].database.close()
+    db.initialize(database)

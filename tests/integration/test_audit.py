@@ -42,23 +42,10 @@ def test_every_kind_of_broken_money_is_named(deps, clock):
             'refund_on_unrefunded_order'} <= rules
 
 
-def test_the_command_exits_1_and_lists_offenders(deps, clock, database, redis_url, tmp_path):
-    from groupbuy.models import db
-    from wsgi import create_app
+def test_the_command_exits_1_and_lists_offenders(deps, clock, make_app):
     opened, _ = settled_shop(deps, clock)
-    app = create_app({'database_url': database_url(database), 'redis_url': redis_url, 'data_dir': str(tmp_path),
-                      'key_prefix': deps.key_prefix})
-    try:
-        runner = app.test_cli_runner()
-        assert runner.invoke(args=['audit', '--grace', '600']).exit_code == 0
-        Enrollment.delete().execute()
-        result = runner.invoke(args=['audit', '--grace', '600'])
-        assert result.exit_code == 1 and 'fulfilled_without_enrollment' in result.output
-    finally:
-        app.extensions['pinke'].database.close()
-        db.initialize(database)  # the app bound the models to its own connection; give them back
-
-
-def database_url(database) -> str:
-    import os
-    return os.environ.get('DATABASE_URL') or f'sqlite:///{database.database}'
+    runner = make_app().test_cli_runner()
+    assert runner.invoke(args=['audit', '--grace', '600']).exit_code == 0
+    Enrollment.delete().execute()
+    result = runner.invoke(args=['audit', '--grace', '600'])
+    assert result.exit_code == 1 and 'fulfilled_without_enrollment' in result.output

@@ -12,35 +12,23 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
 from groupbuy import groups, identity
-from groupbuy.models import Group, User, db
-from tests.integration.test_audit import database_url
+from groupbuy.models import Group, User
 from tests.support.builders import campaign, pay, user
 from wechat_sandbox.credentials import DEFAULT_OA_AES_KEY, DEFAULT_OA_APP_ID, DEFAULT_OA_TOKEN
 
 
-def make_app(deps, database, redis_url, tmp_path, **config):
-    from wsgi import create_app
-    return create_app({'database_url': database_url(database), 'redis_url': redis_url,
-                       'data_dir': str(tmp_path), 'key_prefix': deps.key_prefix, **config})
-
-
 @pytest.fixture
-def app(deps, database, redis_url, tmp_path):
+def app(make_app):
     """Safe mode: the sandbox's EncodingAESKey is configured."""
-    application = make_app(deps, database, redis_url, tmp_path)
+    application = make_app()
     assert application.extensions['pinke'].settings.wechat_oa_aes_key
-    yield application
-    application.extensions['pinke'].database.close()
-    db.initialize(database)  # the app bound the models to its own connection; give them back
+    return application
 
 
 @pytest.fixture
-def plain_app(deps, database, redis_url, tmp_path):
+def plain_app(make_app):
     """Plaintext mode: no EncodingAESKey, so bodies are not signed at all."""
-    application = make_app(deps, database, redis_url, tmp_path, wechat_oa_aes_key='')
-    yield application
-    application.extensions['pinke'].database.close()
-    db.initialize(database)
+    return make_app(wechat_oa_aes_key='')
 
 
 def push_xml(openid: str, **fields) -> str:

@@ -1,7 +1,6 @@
 """What the app sends WeChat Pay fits WeChat's rules (gateways/pay_fields.py), and the gateway
 (gateways/wechat_pay.py) reads WeChat's answers right — against the strict sandbox, through wechatpy."""
 import datetime as dt
-import threading
 import uuid
 
 import pytest
@@ -11,6 +10,7 @@ from gateways import pay_fields
 from gateways.wechat_pay import WeChatPayGateway, beijing_to_utc
 from groupbuy.ports import GatewayError
 from tests.support.sandbox_server import pay_client, running_sandbox
+from tools.http_client import wait_until
 from wechat_sandbox.credentials import DEFAULT_API_KEY, DEFAULT_APP_ID, DEFAULT_MCH_ID
 from wechatpy.pay import WeChatPay
 
@@ -222,9 +222,8 @@ def test_query_refund_reports_a_refund_that_went_wrong(gateway, sandbox, ending)
     no = paid_order(gateway, sandbox)
     requests.post(sandbox + '/sandbox/refunds/outcome-next', json={'count': 1, 'refund_status': ending})
     accepted = gateway.refund(out_trade_no=no, out_refund_no='RF' + no, total_fen=9900, refund_fen=9900)
-    deadline = utc_now() + dt.timedelta(seconds=5)
-    while (status := gateway.query_refund('RF' + no)).status == 'PROCESSING' and utc_now() < deadline:
-        threading.Event().wait(0.02)
+    status = wait_until(lambda: (s := gateway.query_refund('RF' + no)).status != 'PROCESSING' and s, timeout=5,
+                        interval=0.02, what='the refund ended')
     assert (status.status, status.refund_id, status.amount_fen) == (ending, accepted.refund_id, 9900)
     assert gateway.query_refund('RF-never-made').status == 'NOTFOUND'
 

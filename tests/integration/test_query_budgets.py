@@ -6,7 +6,7 @@ import pytest
 from groupbuy import groups, settlement
 from groupbuy.models import Order
 from tests.integration.test_group_lifecycle import open_and_form
-from tests.integration.test_user_tokens import app, me, token_for  # noqa: F401 — `app` is a fixture
+from tests.integration.test_user_tokens import token_for
 from tests.support.builders import campaign, pay, user
 from tests.support.statements import counted
 
@@ -62,7 +62,7 @@ def test_settling_a_failed_group_costs_the_same_whatever_its_size(deps, clock, m
 
 
 @pytest.mark.parametrize('orders', [1, 6])
-def test_listing_my_orders_costs_the_same_for_one_order_or_many(deps, app, clock, orders):  # noqa: F811
+def test_listing_my_orders_costs_the_same_for_one_order_or_many(deps, make_app, clock, orders):
     buyer = user()
     for _ in range(orders):  # each a failed group: a refund to show, and the course free to buy again
         c = campaign(group_size=2)
@@ -70,6 +70,7 @@ def test_listing_my_orders_costs_the_same_for_one_order_or_many(deps, app, clock
         pay(deps, opened.order)
         clock.advance(c.duration_s + 1)
         settlement.settle_group(deps, opened.group.id)
+    app = make_app()
     client, token = app.test_client(), token_for(app, buyer)
     with counted() as seen:
         answer = client.get('/api/me/orders', headers={'Authorization': f'Bearer {token}'})

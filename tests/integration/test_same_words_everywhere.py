@@ -10,10 +10,9 @@ import templates_msg
 from bot import conversation
 from groupbuy import groups, identity, notifications, nudges, sharing
 from groupbuy.clock import ManualClock
-from groupbuy.models import Group, db
+from groupbuy.models import Group
 from posters.drawing import PosterContent, poster_lines
 from posters.pictures import poster_words
-from tests.integration.test_audit import database_url
 from tests.integration.test_bot_conversation import push, runtime
 from tests.support.builders import campaign, pay, user
 from tests.support.doubles import RecordingMessenger
@@ -49,14 +48,10 @@ def group(deps, clock):
 
 
 @pytest.fixture
-def app(deps, database, redis_url, tmp_path, clock):
-    from wsgi import create_app
-    application = create_app({'database_url': database_url(database), 'redis_url': redis_url,
-                              'data_dir': str(tmp_path), 'key_prefix': deps.key_prefix})
+def app(make_app, clock):
+    application = make_app()
     application.extensions['pinke'].deps.clock = clock  # the page reads the test's time
-    yield application
-    application.extensions['pinke'].database.close()
-    db.initialize(database)  # the app bound the models to its own connection; give them back
+    return application
 
 
 def beijing_words(t: dt.datetime) -> str:

@@ -3,18 +3,12 @@ that revocation changes, and a merged-away account's token is refused, never a s
 import pytest
 
 from groupbuy import accounts, identity
-from groupbuy.models import User, db
-from tests.integration.test_audit import database_url
+from groupbuy.models import User
 
 
 @pytest.fixture
-def app(deps, database, redis_url, tmp_path):
-    from wsgi import create_app
-    application = create_app({'database_url': database_url(database), 'redis_url': redis_url,
-                              'data_dir': str(tmp_path), 'key_prefix': deps.key_prefix, 'secret_key': 's3cret'})
-    yield application
-    application.extensions['pinke'].database.close()
-    db.initialize(database)  # the app bound the models to its own connection; give them back
+def app(make_app):
+    return make_app(secret_key='s3cret')
 
 
 def token_for(app, user) -> str:
