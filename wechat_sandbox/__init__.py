@@ -9,6 +9,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from . import bot_driver, control, gate, login, messages, oa_api, oauth, pay, refunds, wxa
+from .api_state import OpenPlatform
 from .notifier import Notifier
 from .oa_state import OaState
 from .runtime import EXTENSION, Sandbox
@@ -30,10 +31,12 @@ def create_sandbox_app(config=None):
     store = Store()
     app = Flask(__name__)
     app.extensions[EXTENSION] = Sandbox(settings, store, Notifier(store, settings.notify_retry_s),
-                                        messages.MessageLog(), OaState())
+                                        messages.MessageLog(), OaState(),
+                                        open_platform=OpenPlatform(settings.unbound_apps))
     for blueprint in (login.bp, pay.bp, refunds.bp, messages.bp, control.bp,
                       oauth.bp, oa_api.bp, wxa.bp, bot_driver.bp, gate.bp):
         app.register_blueprint(blueprint)
+    app.register_error_handler(control.ControlError, control.control_error)
 
     @app.after_request
     def _allow_pages(response):

@@ -2,7 +2,7 @@
 seen, and which apps are bound to an open-platform account (only their users get a unionid).
 
 Times are seconds on the sandbox clock (`clock.py`, moved by `POST /sandbox/clock`), so a test reaches a
-token's or a code's expiry without sleeping. `/sandbox/reset` forgets all of it (store.on_reset).
+token's or a code's expiry without sleeping. `/sandbox/reset` forgets all of it (control.reset).
 """
 import secrets
 import threading

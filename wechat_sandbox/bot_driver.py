@@ -23,19 +23,13 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import WeChatSigner
 
 from .control import ControlError
+from .messages import REPLY_WINDOW_EVENTS
 from .oauth import NAME
 from .runtime import current, now_s
-
-REPLY_WINDOW_EVENTS = ("subscribe", "SCAN", "CLICK")  # what lets the account reply for 48 h (not VIEW)
 
 bp = Blueprint("sandbox_bot", __name__, url_prefix="/sandbox")
 EVENTS = ("subscribe", "unsubscribe", "SCAN", "CLICK", "VIEW", "scan_qr")
 WECHAT_TIMEOUT_S = 5
-
-
-@bp.errorhandler(ControlError)
-def _control_error(exc):
-    return jsonify({"error": {"code": exc.code, "message": exc.message}}), exc.status
 
 
 @bp.post("/bot/send")

@@ -24,8 +24,8 @@ def error_response(status, code, message):
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
-@bp.errorhandler(ControlError)
-def _control_error(exc):
+def control_error(exc):
+    """The answer to a ControlError raised by any /sandbox/* route (registered on the app)."""
     return error_response(exc.status, exc.code, exc.message)
 
 
@@ -223,6 +223,9 @@ def list_deliveries():
 def reset():
     sandbox = current()
     sandbox.store.reset()
+    sandbox.tokens.reset()  # the JSON API's memory (api_state.py) too
+    sandbox.login_codes.reset()
+    sandbox.open_platform.reset()
     sandbox.messages.__init__()
     return jsonify({"ok": True})
 

@@ -10,7 +10,7 @@ API blueprints call `guard(bp)`; their /sandbox/* control routes pass untouched.
 from flask import Blueprint, jsonify, request
 
 from .api_errors import ERRMSG, FORCIBLE, wx_error
-from .control import error_response
+from .control import ControlError, _count, _json_body
 from .runtime import current, now_s
 
 bp = Blueprint("wechat_api_gate", __name__, url_prefix="/sandbox/api")
@@ -43,16 +43,13 @@ def _before_call():
 def fail_next():
     """The next `count` calls of `api` (a path such as "sns/jscode2session") answer `errcode`;
     count 0 clears it. Only codes WeChat documents for that API (api_errors.FORCIBLE)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return error_response(400, "invalid_json", "request body must be a JSON object")
-    api, count, errcode = body.get("api"), body.get("count"), body.get("errcode")
+    body = _json_body()
+    api, errcode = body.get("api"), body.get("errcode")
     if api not in FORCIBLE:
-        return error_response(400, "invalid_field", "'api' must be one of " + ", ".join(FORCIBLE))
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        return error_response(400, "invalid_field", "'count' must be a non-negative integer")
+        raise ControlError(400, "invalid_field", "'api' must be one of " + ", ".join(FORCIBLE))
+    count = _count(body)
     if isinstance(errcode, bool) or not isinstance(errcode, int) or errcode not in FORCIBLE[api]:
-        return error_response(400, "invalid_field", f"WeChat documents these errcode for {api}: "
-                              + ", ".join(map(str, FORCIBLE[api])))
+        raise ControlError(400, "invalid_field", f"WeChat documents these errcode for {api}: "
+                           + ", ".join(map(str, FORCIBLE[api])))
     current().store.set_next("fail:" + api, count, errcode)
     return jsonify({"api": api, "count": count, "errcode": errcode, "errmsg": ERRMSG[errcode]})

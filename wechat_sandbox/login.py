@@ -23,7 +23,6 @@ from .runtime import current, now_s
 bp = Blueprint("wechat_login", __name__)
 gate.guard(bp)
 
-__all__ = ["NAME", "bp", "openid_for", "person_of", "unionid_for", "wx_error"]
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # a test user's name
 
 
@@ -40,6 +39,13 @@ def openid_for(appid, name):
 def unionid_for(name):
     # A unionid is per user across all of a company's apps, so appid is not in it.
     return derive_id("o", "unionid:" + name)
+
+
+def with_unionid(answer, appid, unionid):
+    """The answer, plus `unionid` if app `appid` is bound to an open platform (as WeChat)."""
+    if current().open_platform.bound(appid):
+        answer["unionid"] = unionid
+    return answer
 
 
 def session_key_for(appid, name):
@@ -97,9 +103,7 @@ def jscode2session():
         return wx_error(errcode)
     appid, person = sandbox.settings.app_id, person_of(code)
     answer = {"openid": openid_for(appid, person), "session_key": session_key_for(appid, person)}
-    if sandbox.open_platform.bound(appid):
-        answer["unionid"] = unionid_for(person)
-    return jsonify(answer)
+    return jsonify(with_unionid(answer, appid, unionid_for(person)))
 
 
 def _control_body():

@@ -18,15 +18,15 @@ import threading
 from flask import Blueprint, jsonify, request
 
 from . import gate, ids, templates
+from .api_errors import wx_error
 from .control import error_response
-from .login import wx_error
 from .runtime import current, now_s
 
 bp = Blueprint("wechat_messages", __name__)
 gate.guard(bp)
 
 REPLY_WINDOW_S = 48 * 3600
-INTERACTIONS = ("subscribe", "SCAN", "scan_qr", "CLICK")  # events that let the account reply (not VIEW)
+REPLY_WINDOW_EVENTS = ("subscribe", "SCAN", "CLICK")  # pushed events that open the 48 h reply window (not VIEW)
 TEMPLATE_KINDS = {"subscribe": "mini-program subscribe message", "template": "official-account template message"}
 
 

@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, Response, jsonify, request
 
 from . import gate, images
-from .login import wx_error
+from .api_errors import wx_error
 from .runtime import current
 
 bp = Blueprint("wechat_oa_api", __name__)

@@ -4,10 +4,9 @@ import itertools
 import secrets
 import threading
 
+from .api_state import CODE_TTL_S  # an OAuth code works 5 minutes, once, too
 from .login import openid_for, unionid_for
 from .runtime import now_s  # the sandbox clock: OAuth codes expire when tests move it
-
-CODE_TTL_S = 300  # WeChat: an OAuth code is good for 5 minutes, once
 
 
 class OaState:

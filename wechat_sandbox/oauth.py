@@ -13,7 +13,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, Response, jsonify, redirect, request
 
 from . import gate, images
-from .login import NAME, _app_error, wx_error
+from .api_errors import wx_error
+from .login import NAME, _app_error, with_unionid
 from .runtime import current
 
 bp = Blueprint("wechat_oauth", __name__)
@@ -28,13 +29,6 @@ def oa_state():
 def _oa_apps():
     s = current().settings
     return {s.oa_app_id: s.oa_app_secret}
-
-
-def _with_unionid(answer, unionid):
-    """The answer, plus `unionid` if the official account is bound to an open platform (as WeChat)."""
-    if current().open_platform.bound(current().settings.oa_app_id):
-        answer["unionid"] = unionid
-    return answer
 
 
 def _page(title, body, status=200):
@@ -78,13 +72,13 @@ def access_token():
         return error
     token, errcode = oa_state().redeem_code(request.args.get("code", ""))
     if errcode:
-        return wx_error(errcode, "invalid code" if errcode == 40029 else "code been used")
+        return wx_error(errcode)
     grant = oa_state().token_grant(token)
     openid, unionid = oa_state().user(current().settings.oa_app_id, grant["name"])
     body = {"access_token": token, "expires_in": 7200, "refresh_token": "rt_" + token[:32],
             "openid": openid, "scope": grant["scope"]}
     if grant["scope"] == "snsapi_userinfo":  # as WeChat: a silent (base) login does not reveal the unionid
-        body = _with_unionid(body, unionid)
+        body = with_unionid(body, current().settings.oa_app_id, unionid)
     return jsonify(body)
 
 
@@ -92,16 +86,16 @@ def access_token():
 def userinfo():
     grant = oa_state().token_grant(request.args.get("access_token", ""))
     if grant is None:
-        return wx_error(40001, "invalid credential, access_token is invalid or not latest")
+        return wx_error(40001)
     if grant["scope"] != "snsapi_userinfo":
-        return wx_error(48001, "api unauthorized")
+        return wx_error(48001)
     openid, unionid = oa_state().user(current().settings.oa_app_id, grant["name"])
     if request.args.get("openid") != openid:
-        return wx_error(40003, "invalid openid")
-    return jsonify(_with_unionid({"openid": openid, "nickname": grant["name"], "sex": 0, "province": "",
-                                  "city": "", "country": "", "privilege": [],
-                                  "headimgurl": f"{request.host_url}sandbox/avatars/{grant['name']}.png"},
-                                 unionid))
+        return wx_error(40003)
+    return jsonify(with_unionid({"openid": openid, "nickname": grant["name"], "sex": 0, "province": "",
+                                 "city": "", "country": "", "privilege": [],
+                                 "headimgurl": f"{request.host_url}sandbox/avatars/{grant['name']}.png"},
+                                current().settings.oa_app_id, unionid))
 
 
 @bp.get("/cgi-bin/user/info")
@@ -110,13 +104,13 @@ def user_info():
     openid = request.args.get("openid", "")
     name = oa_state().name_of(openid)
     if name is None:
-        return wx_error(40003, "invalid openid")
+        return wx_error(40003)
     if not oa_state().follows(openid):
         return jsonify({"subscribe": 0, "openid": openid})
     _, unionid = oa_state().user(current().settings.oa_app_id, name)
-    return jsonify(_with_unionid({"subscribe": 1, "openid": openid, "nickname": name, "language": "zh_CN",
-                                  "headimgurl": f"{request.host_url}sandbox/avatars/{name}.png",
-                                  "subscribe_scene": "ADD_SCENE_QR_CODE"}, unionid))
+    return jsonify(with_unionid({"subscribe": 1, "openid": openid, "nickname": name, "language": "zh_CN",
+                                 "headimgurl": f"{request.host_url}sandbox/avatars/{name}.png",
+                                 "subscribe_scene": "ADD_SCENE_QR_CODE"}, current().settings.oa_app_id, unionid))
 
 
 @bp.get("/sandbox/avatars/<name>.png")

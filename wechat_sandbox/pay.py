@@ -6,7 +6,6 @@ is where idempotency bugs and "works in tests, fails in production" show up: eve
 rule WeChat enforces is enforced here too (docs/SANDBOX.md, "Pay rules"). Payment itself is
 triggered through the control API.
 """
-import re
 from datetime import timedelta
 
 from flask import Blueprint
@@ -14,8 +13,8 @@ from flask import Blueprint
 from . import clock, ids
 from .runtime import current
 from .store import PAID_STATES
-from .xmlproto import (BusinessError, check_ip, check_lengths, check_notify_url, pay_endpoint, positive_int,
-                       require)
+from .xmlproto import (MERCHANT_NO, BusinessError, check_ip, check_lengths, check_notify_url, pay_endpoint,
+                       positive_int, require)
 
 bp = Blueprint("wechat_pay", __name__)
 
@@ -27,7 +26,6 @@ TOO_SOON = "time_expire时间过短，刷卡至少1分钟，其他5分钟"
 # String(n) limits of unifiedorder, in UTF-8 bytes.
 LIMITS = {"body": 127, "attach": 127, "out_trade_no": 32, "notify_url": 256, "spbill_create_ip": 64,
           "openid": 128, "device_info": 32, "goods_tag": 32, "product_id": 32, "fee_type": 16}
-OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_\-|*@]+")
 # What a repeated unifiedorder must repeat; time_start is wechatpy's "now" and time_expire may move.
 SAME_ORDER = ("body", "total_fee", "trade_type", "openid", "notify_url", "attach", "fee_type", "detail")
 STATE_DESC = {
@@ -86,7 +84,7 @@ def _checked_order_fields(data, now):
     require(data, "body", "out_trade_no", "total_fee", "spbill_create_ip", "notify_url", "trade_type")
     check_lengths(data, LIMITS)
     check_ip(data)
-    if not OUT_TRADE_NO.fullmatch(data["out_trade_no"]):
+    if not MERCHANT_NO.fullmatch(data["out_trade_no"]):
         raise BusinessError("INVALID_REQUEST", "out_trade_no只能是数字、大小写字母_-|*@")
     total_fee = positive_int(data, "total_fee")
     if data["trade_type"] not in TRADE_TYPES:

@@ -6,7 +6,6 @@ and the result arrives later (PROCESSING, then SUCCESS plus an encrypted notific
 or, when `/sandbox/refunds/outcome-next` says so, CHANGE or REFUNDCLOSE, which the merchant
 must notice and handle by hand).
 """
-import re
 import time
 
 from flask import Blueprint
@@ -15,11 +14,11 @@ from . import clock, ids, payloads
 from .pay import find_order_or_fail
 from .runtime import current
 from .store import PAID_STATES
-from .xmlproto import BusinessError, check_lengths, check_notify_url, pay_endpoint, positive_int, require
+from .xmlproto import (MERCHANT_NO, BusinessError, check_lengths, check_notify_url, pay_endpoint, positive_int,
+                       require)
 
 bp = Blueprint("wechat_refunds", __name__)
 
-OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]+")
 LIMITS = {"out_refund_no": 64, "notify_url": 256, "refund_desc": 80}
 
 
@@ -39,7 +38,7 @@ def refund(data):
     sandbox = current()
     require(data, "out_refund_no", "total_fee", "refund_fee")
     check_lengths(data, LIMITS)
-    if not OUT_REFUND_NO.fullmatch(data["out_refund_no"]):
+    if not MERCHANT_NO.fullmatch(data["out_refund_no"]):
         raise BusinessError("PARAM_ERROR", "out_refund_no只能是数字、大小写字母_-|*@")
     check_notify_url(data)
     total_fee, refund_fee = positive_int(data, "total_fee"), positive_int(data, "refund_fee")

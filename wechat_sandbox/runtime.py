@@ -25,13 +25,7 @@ class Sandbox:
     oa: object = None  # oa_state.OaState: OAuth, QR codes, media, followers
     tokens: AccessTokens = field(default_factory=AccessTokens)
     login_codes: LoginCodes = field(default_factory=LoginCodes)
-    open_platform: OpenPlatform = None
-
-    def __post_init__(self):
-        if self.open_platform is None:
-            self.open_platform = OpenPlatform(self.settings.unbound_apps)
-        # /sandbox/reset forgets the JSON API's memory too
-        self.store.on_reset.extend((self.tokens.reset, self.login_codes.reset, self.open_platform.reset))
+    open_platform: OpenPlatform = None  # built from settings.unbound_apps by create_sandbox_app
 
 
 def current():

@@ -17,7 +17,6 @@ class Store:
     def __init__(self):
         self.lock = threading.RLock()
         self._delivery_ids = itertools.count(1)
-        self.on_reset = []  # what else forgets everything with us (runtime.py: the JSON API's memory)
         self.reset()
 
     def reset(self):
@@ -29,8 +28,6 @@ class Store:
             self.deliveries = []      # notification delivery log, oldest first
             self.switches = {}        # name -> {"count", "value"}: the next N calls of an API behave so
             self.clock_offset_s = 0.0  # WeChat Pay's clock runs this far ahead of ours (clock.py)
-        for forget in self.on_reset:
-            forget()
 
     # orders
     def add_order(self, order):

@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, Response, jsonify, request
 
 from . import gate, images
-from .login import wx_error
+from .api_errors import wx_error
 from .runtime import current
 
 bp = Blueprint("wechat_wxa", __name__)
@@ -21,7 +21,7 @@ PAGE = re.compile(r"^[A-Za-z0-9_\-/]{1,128}$")
 def _body():
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
-        return None, wx_error(47001, "data format error")
+        return None, wx_error(47001)
     return body, None
 
 
@@ -32,9 +32,9 @@ def wxa_code_unlimited():
         return error
     scene, page = body.get("scene"), body.get("page")
     if not isinstance(scene, str) or not SCENE.match(scene):
-        return wx_error(40169, "invalid length for scene, or the data is not json string")
+        return wx_error(40169)
     if page is not None and (not isinstance(page, str) or page.startswith("/") or not PAGE.match(page)):
-        return wx_error(41030, "invalid page")
+        return wx_error(41030)
     width = body.get("width", 430)
     width = min(max(width if isinstance(width, int) else 430, 280), 1280)
     return Response(images.qr_png(scene, width), mimetype="image/png")
@@ -49,7 +49,7 @@ def phone_number():
     if not isinstance(code, str) or not code:
         return wx_error(47001, "data format error: code")
     if code.startswith("bad"):
-        return wx_error(40029, "invalid code")
+        return wx_error(40029)
     digits = str(int(hashlib.sha256(code.encode("utf-8")).hexdigest(), 16))[-8:]
     pure = "138" + digits
     return jsonify({"errcode": 0, "errmsg": "ok", "phone_info": {

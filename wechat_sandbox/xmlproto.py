@@ -7,6 +7,7 @@ wechatpy raises WeChatPayException for both; the app must see the same shapes.
 """
 import hmac
 import ipaddress
+import re
 from functools import wraps
 from urllib.parse import urlsplit
 from xml.parsers.expat import ExpatError
@@ -20,6 +21,7 @@ from .codes import FORCIBLE
 from .runtime import current
 
 SIGNERS = {"MD5": calculate_signature, "HMAC-SHA256": calculate_signature_hmac}
+MERCHANT_NO = re.compile(r"[0-9A-Za-z_\-|*@]+")  # what out_trade_no and out_refund_no may be made of
 
 
 class ProtocolError(Exception):

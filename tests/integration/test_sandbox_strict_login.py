@@ -6,7 +6,6 @@ WeChat is worth a retry (502), and a user without a unionid signs in, pays and h
 The sandbox is this module's own; the app runs in this process (create_app, served on a free port so
 the sandbox can deliver payment notifications) on the test database and Redis."""
 import os
-from functools import partial
 
 import pytest
 import requests
@@ -14,7 +13,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from groupbuy.models import Notification, Order, User
 from tests.support.builders import campaign
-from tests.support.sandbox_server import SandboxClient, running_sandbox, serve
+from tests.support.sandbox_server import PlainClient, reset_sandbox, running_sandbox, serve
 from tools.http_client import wait_until
 from wechat_sandbox.credentials import DEFAULT_APP_ID
 from wechat_sandbox.login import openid_for, unionid_for
@@ -29,11 +28,7 @@ def served():
 @pytest.fixture
 def sandbox(served):
     """The base URL; every test starts with the sandbox's memory, switches and clock reset."""
-    requests.post(served[1] + 'sandbox/reset', timeout=5)
-    return served[1]
-
-
-PlainClient = partial(SandboxClient, auto_retry=False)  # what the app's client does for code2Session
+    return reset_sandbox(served[1])
 
 
 def errcode_of(call):
@@ -109,7 +104,7 @@ def test_unionid_comes_only_while_the_mini_program_is_bound_to_an_open_platform(
     bind(sandbox, DEFAULT_APP_ID, False)
     assert 'unionid' not in client.wxa.code_to_session('eve.2')
     assert requests.get(sandbox + 'sandbox/open-platform', timeout=5).json()['apps'][DEFAULT_APP_ID] is False
-    requests.post(sandbox + 'sandbox/reset', timeout=5)  # back to the settings' binding
+    reset_sandbox(sandbox)  # back to the settings' binding
     assert client.wxa.code_to_session('eve.3')['unionid'] == unionid_for('eve')
 
 

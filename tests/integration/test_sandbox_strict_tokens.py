@@ -2,15 +2,13 @@
 minutes (40001 after) — and the app's client renewing a refused token exactly once, without replacing
 the token other processes share through Redis. Driven through wechatpy against this module's own
 sandbox; time moves with the sandbox clock, never by sleeping."""
-from functools import partial
-
 import pytest
 import requests
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.redisstorage import RedisStorage
 
 from gateways.wechat import BaseUrlWeChatClient
-from tests.support.sandbox_server import SandboxClient, running_sandbox
+from tests.support.sandbox_server import PlainClient, reset_sandbox, running_sandbox
 from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_APP_SECRET
 
 
@@ -23,18 +21,13 @@ def served():
 @pytest.fixture
 def sandbox(served):
     """The base URL, with the sandbox forgetting tokens, switches and clock moves before each test."""
-    requests.post(served[1] + 'sandbox/reset', timeout=5)
-    return served[1]
+    return reset_sandbox(served[1])
 
 
 @pytest.fixture
 def issued(served):
     """How many tokens the sandbox has issued to the mini-program so far."""
     return lambda: served[0].extensions['wechat_sandbox'].tokens.issued[DEFAULT_APP_ID]
-
-
-# wechatpy as shipped, pointed at the sandbox, never retrying: sees exactly what WeChat answers
-PlainClient = partial(SandboxClient, auto_retry=False)
 
 
 def advance(sandbox, seconds):
@@ -142,5 +135,5 @@ def test_a_forced_error_hits_the_next_calls_only_and_reset_clears_it(sandbox):
     assert [errcode_of(lambda: ticket(client)) for _ in range(2)] == [-1, -1]
     assert ticket(client)
     fail_next(sandbox, 'cgi-bin/ticket/getticket', 45011)
-    requests.post(sandbox + 'sandbox/reset', timeout=5)
+    reset_sandbox(sandbox)
     assert ticket(PlainClient(sandbox))

@@ -6,7 +6,9 @@ One place for it, so every such test module starts, points at and stops the sand
 what is its own: the settings its sandbox runs with (retry intervals, refund delays)."""
 import threading
 from contextlib import contextmanager
+from functools import partial
 
+import requests
 from wechatpy import WeChatClient
 from wechatpy.pay import WeChatPay
 from werkzeug.serving import make_server
@@ -40,6 +42,13 @@ def running_sandbox(settings=None):
     finally:
         app.extensions['wechat_sandbox'].notifier.shutdown()
         server.shutdown()
+
+
+def reset_sandbox(base):
+    """`base` (the sandbox's URL, as given) after `POST /sandbox/reset`: the sandbox forgets its memory
+    (orders, tokens, login codes, messages), its switches and its clock moves."""
+    requests.post(base.rstrip('/') + '/sandbox/reset', timeout=5)
+    return base
 
 
 ANSWERS = {  # what a notify endpoint may answer WeChat: acknowledged, refused, or broken
@@ -111,3 +120,8 @@ class SandboxClient(WeChatClient):
     def fetch_access_token(self):
         return self._fetch_access_token(url=self._sandbox_base + '/cgi-bin/token', params={
             'grant_type': 'client_credential', 'appid': self.appid, 'secret': self.secret})
+
+
+# wechatpy as shipped, pointed at the sandbox, never retrying: sees exactly what WeChat answers (and what the
+# app's client does for code2Session)
+PlainClient = partial(SandboxClient, auto_retry=False)
