@@ -8,6 +8,7 @@ sending the mini-program card — is queued as RQ jobs so the reply stays within
 from wechatpy import events, messages
 
 from groupbuy import errors, identity, referrals, sharing
+from groupbuy.progress import progress_of
 
 from . import linking, texts
 
@@ -50,7 +51,7 @@ def _group_by_qr(rt, user, scene: str, delivery: str) -> str:
     """A scan of a group's QR code: a line of progress now, the group's card by job."""
     share_code, _, ref = (scene or '').partition('.')
     try:
-        progress = sharing.progress_of(share_code[:32])
+        progress = progress_of(share_code[:32])
     except errors.NotFound:
         return texts.GROUP_GONE
     secret = rt.settings.secret_key
@@ -65,7 +66,7 @@ def _my_groups(rt, user) -> str:
     now = rt.deps.now()
     linked = linking.linked_now(rt, user)
     person = linked or user  # linked may be another row: the survivor of a merge
-    live = sharing.live_groups_of(person.id, now)
+    live = sharing.live_groups_of(person.id)
     if not live:
         return texts.NO_GROUPS if linked else texts.LOOKING_UP
     ref = referrals.share_ref(rt.settings.secret_key, person.id)

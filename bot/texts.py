@@ -1,6 +1,7 @@
 """What the bot says, in one place (zh-CN). A group's progress line is sharing.status_line, in the
 words of groupbuy/wording.py, so the bot says what the page, the poster and the pushes say."""
-from groupbuy.sharing import GroupProgress, status_line
+from groupbuy.progress import Progress
+from groupbuy.sharing import status_line
 
 HELP = ('拼课小助手为你服务：\n'
         '· 回复「我的拼团」查看进行中的拼团（还差几人、剩多久）\n'
@@ -13,11 +14,11 @@ CARD_COMING = '拼团卡片马上发给你，点开即可参团。'
 LOOKING_UP = '正在查找你在小程序里的拼团，请过一会儿再回复「我的拼团」。'
 
 
-def group_line(p: GroupProgress, now) -> str:
+def group_line(p: Progress, now) -> str:
     return f'《{p.course_title}》{status_line(p, now)}'
 
 
-def my_groups(items: list[tuple[GroupProgress, str]], now) -> str:
+def my_groups(items: list[tuple[Progress, str]], now) -> str:
     """Each live group with seats and time left and a link to its page."""
     lines = ['你的拼团：']
     for i, (p, link) in enumerate(items, 1):

@@ -12,6 +12,9 @@ import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import templates_msg
+from groupbuy import job_catalogue
+
 WECHAT_API = 'https://api.weixin.qq.com/'
 WECHAT_PAY_API = 'https://api.mch.weixin.qq.com/'
 WECHAT_OPEN = 'https://open.weixin.qq.com/connect/'  # H5 OAuth pages
@@ -27,6 +30,12 @@ CREDENTIALS = MINIAPP_AND_PAY + OFFICIAL_ACCOUNT
 
 class ConfigError(Exception):
     """The environment describes a system that must not start; the message says what to set."""
+
+
+def _retry_defaults() -> dict[str, str]:
+    """Retry.env -> default seconds of every job in the catalogue that retries. Adapter jobs register later
+    (when jobs/ is imported): a Retry of theirs (none today) would run on its default."""
+    return {job.retry.env: job.retry.default_s for job in job_catalogue.all_jobs() if job.retry}
 
 
 @dataclass
@@ -67,17 +76,29 @@ class Settings:
     wechat_app_username: str = ''  # the mini-program's original id (gh_...): the H5 page's open button
     miniapp_group_page: str = 'pages/group/index'
     poster_image_hosts: str = ''  # hosts a poster may fetch covers and avatars from
+    poster_font: str = ''  # a CJK font file for posters; '' (or no such file) finds an installed one
+    live_heartbeat_s: float = 15.0  # the live event stream's heartbeat: keeps proxies from closing it
+    # kind -> (subscribe id, official-account id), from WECHAT_TPL_<KIND> / WECHAT_OA_TPL_<KIND>; '' is none
+    message_templates: dict = field(default_factory=templates_msg.default_template_ids)
+    # each job's Retry.env (REFUND_RETRY_S, NOTIFY_RETRY_S; groupbuy/job_catalogue.py) -> '5,30,...' seconds
+    retry_intervals: dict = field(default_factory=_retry_defaults)
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, overrides: dict | None = None) -> 'Settings':
-        """Fields from upper-case environment variables (DATA_DIR, PAY_WINDOW_S, ...), then overrides."""
+        """Fields from upper-case environment variables (DATA_DIR, PAY_WINDOW_S, ...), the two dicts from
+        their per-kind and per-job names, then overrides."""
         values = {}
         for f in fields(cls):
             raw = os.environ.get(f.name.upper())
-            if raw is not None and f.name != 'extra':
+            if raw is not None and f.type not in (dict, 'dict'):  # dicts: read below, per name
                 values[f.name] = _cast(f.type, raw)
+        values['message_templates'] = {
+            kind: (os.environ.get(f'WECHAT_TPL_{kind.upper()}', subscribe),
+                   os.environ.get(f'WECHAT_OA_TPL_{kind.upper()}', oa))
+            for kind, (subscribe, oa) in templates_msg.default_template_ids().items()}
+        values['retry_intervals'] = {env: os.environ.get(env, default) for env, default in _retry_defaults().items()}
         values.update({k.lower(): v for k, v in (overrides or {}).items()
                        if k.lower() in {f.name for f in fields(cls)}})
         s = cls(**values)

@@ -65,9 +65,10 @@ def bootstrap(settings: Settings) -> Runtime:
     pay = make_pay(settings)
     gateway = WeChatPayGateway(pay, notify_url=f'{settings.public_base_url}/api/pay/notify',
                                refund_notify_url=f'{settings.public_base_url}/api/pay/refund-notify')
-    queues = JobQueues(redis, settings.key_prefix)
+    queues = JobQueues(redis, settings.key_prefix, settings.retry_intervals)
     oa_client = make_oa_client(settings, redis)
-    messenger = WeChatMessenger(client, oa_client, settings.wechat_app_id, LoggingSmsProvider())
+    messenger = WeChatMessenger(client, oa_client, settings.wechat_app_id, LoggingSmsProvider(),
+                                settings.message_templates)
     deps = Deps(redis=redis, gateway=gateway, enqueue=queues.enqueue, enqueue_batch=queues.enqueue_many,
                 key_prefix=settings.key_prefix, pay_window_s=settings.pay_window_s,
                 refund_max_attempts=settings.refund_max_attempts, messenger=messenger,

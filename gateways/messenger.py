@@ -1,6 +1,7 @@
 """The domain's Messenger port over wechatpy (subscribe and template messages) and the SMS port.
 Text and field mapping come from the catalogue in templates_msg/."""
 import logging
+from collections.abc import Mapping
 
 from wechatpy.exceptions import WeChatClientException
 
@@ -19,14 +20,17 @@ MISCONFIGURED = {40037: 'unknown template id', 47003: 'template data refused', 4
 
 
 class WeChatMessenger:
-    def __init__(self, mini_client, oa_client, mini_app_id: str, sms_provider):
+    def __init__(self, mini_client, oa_client, mini_app_id: str, sms_provider,
+                 templates: Mapping[str, tuple[str, str]] | None = None):
+        """`templates`: kind -> (subscribe id, official-account id), `Settings.message_templates`."""
         self.mini = mini_client
         self.oa = oa_client
         self.mini_app_id = mini_app_id
         self.sms = sms_provider
+        self.templates = templates_msg.default_template_ids() if templates is None else templates
 
     def subscribe_template(self, kind: str) -> str | None:
-        return templates_msg.template_ids(kind)[0]
+        return templates_msg.template_ids(kind, self.templates)[0]
 
     def send_subscribe(self, openid: str, kind: str, params: dict) -> None:
         message = templates_msg.render(kind, params)
@@ -34,7 +38,7 @@ class WeChatMessenger:
                    message.subscribe_data, page=message.page)
 
     def send_oa_template(self, oa_openid: str, kind: str, params: dict) -> None:
-        template = templates_msg.template_ids(kind)[1]
+        template = templates_msg.template_ids(kind, self.templates)[1]
         if not template:
             raise MessengerError(f'no official-account template for {kind}', refused=True)
         message = templates_msg.render(kind, params)

@@ -12,11 +12,11 @@ from peewee import IntegrityError
 
 from . import errors
 from .accounts import DEFAULT_NICKNAME
-from .after_commit import AfterCommit
-from .db import locked, transaction
-from .events import record_event
+from .db import locked
+from .domain_events import UsersMerged
 from .models import Enrollment, Group, Order, Seat, User
 from .outcomes import start_refund
+from .transition import transition
 
 log = logging.getLogger(__name__)
 LIVE_GROUP = ('pending', 'forming')
@@ -26,20 +26,16 @@ def merge_users(deps, a_id: int, b_id: int) -> User:
     """Fold one of two users into the other and return the survivor: the one with a mini-program
     openid (it pays and holds API tokens), else the older. A parallel merge that already happened
     is fine. Raises AccountConflict (nothing changed)."""
-    after = AfterCommit()
-    with transaction():
+    with transition(deps) as t:
         pair = list(locked(User.select().where(User.id.in_((a_id, b_id))).order_by(User.id)))
         if len(pair) < 2:
             return pair[0] if pair else User.get_by_id(a_id)
         keep, drop = sorted(pair, key=lambda u: (u.openid is None, u.id))
         groups = _move_seats(keep, drop)
-        _move_enrollments(deps, keep, drop, after)
+        _move_enrollments(t, keep, drop)
         _move_other_rows(keep, drop)
         _combine_identities(keep, drop)
-        record_event('users_merged', user=keep.id, at=deps.now(), merged_user=drop.id)
-        for group_id in groups:
-            after.add(deps.ledger.move_user, group_id, drop.id, keep.id)
-    after.run()
+        t.emit(UsersMerged(keep.id, drop.id, groups))
     log.info('merged user %s into %s', drop.id, keep.id)
     return User.get_by_id(keep.id)
 
@@ -56,17 +52,16 @@ def _move_seats(keep: User, drop: User) -> list[int]:
     return sorted({s.group_id for s in dropped if s.group.status in LIVE_GROUP})
 
 
-def _move_enrollments(deps, keep: User, drop: User, after: AfterCommit) -> None:
+def _move_enrollments(t, keep: User, drop: User) -> None:
     """A course both accounts own stays owned once (by the kept user), and the person paid for it
-    twice: the dropped account's order is refunded (`already_enrolled`). The rest move over."""
+    twice: the dropped account's order is refunded (`already_enrolled`). The rest move over.
+    (Rows logged for the dropped account now move to the kept one with every other row.)"""
     owned = Enrollment.select(Enrollment.course).where(Enrollment.user == keep.id)
     twice = list(Enrollment.select().where(Enrollment.user == drop.id, Enrollment.course.in_(owned)))
-    now = deps.now()
     for enrollment in twice:
         order = Order.get_or_none(Order.id == enrollment.order_id)
-        if order is not None and start_refund(deps, order, 'already_enrolled', now, after, from_statuses=('fulfilled',)):
-            record_event('duplicate_purchase_refunded', user=keep.id, group=order.group_id, at=now,
-                         amount_fen=order.amount_fen, order=order.id)
+        if order is not None:
+            start_refund(t, order, 'already_enrolled', from_statuses=('fulfilled',))
     Enrollment.delete().where(Enrollment.id.in_([e.id for e in twice])).execute()
     Enrollment.update(user=keep.id).where(Enrollment.user == drop.id).execute()
 

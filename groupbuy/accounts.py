@@ -1,26 +1,6 @@
-"""Users, known by their mini-program openid (and unionid when WeChat gives one)."""
-from peewee import IntegrityError
-
+"""Users: looking one up, their profile, their tokens (sign-in is groupbuy/identity.py)."""
 from . import errors
-from .events import record_event
-from .models import User, db, new_token_key
-
-
-def login(openid: str, unionid: str | None = None) -> tuple[User, bool]:
-    """Find or create the user behind a WeChat login. Returns (user, created)."""
-    user = User.get_or_none(User.openid == openid)
-    if user is not None:
-        if unionid and user.unionid != unionid:
-            User.update(unionid=unionid).where(User.id == user.id).execute()
-            user.unionid = unionid
-        return user, False
-    try:
-        with db.atomic():
-            user = User.create(openid=openid, unionid=unionid)
-    except IntegrityError:  # a parallel first login of the same person won the insert
-        return User.get(User.openid == openid), False
-    record_event('user_registered', user=user)
-    return user, True
+from .models import User, new_token_key
 
 
 def get_user(user_id: int) -> User:

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from peewee import IntegrityError, fn
 
 from . import catalog, errors
-from .after_commit import AfterCommit
 from .clock import to_ms
-from .db import locked, transaction
-from .events import record_event
-from .live_events import announce
+from .db import locked
+from .domain_events import GroupOpened, SeatReserved
 from .models import Campaign, Course, Enrollment, Group, Order, Seat, User
 from .ports import GatewayError
+from .progress import Progress, progress_of_group
 from .seat_ledger import LedgerSeat
+from .transition import transition
 
 LIVE_ORDER_STATUSES = ('created', 'paid', 'fulfilled')
 
@@ -24,6 +24,7 @@ class Checkout:
     group: Group
     order: Order
     pay_params: dict
+    progress: Progress  # as the transition left it
 
 
 def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
@@ -34,8 +35,7 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
     catalog.ensure_selling(campaign, now)
     _ensure_may_buy(user, campaign)
     until = now + dt.timedelta(seconds=deps.pay_window_s)
-    after = AfterCommit()
-    with transaction():
+    with transition(deps, now) as t:
         _ensure_may_buy(user, campaign, lock=True)
         if campaign.max_groups is not None:
             locked(Campaign.select().where(Campaign.id == campaign.id)).execute()
@@ -44,12 +44,9 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
         group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(),
                              size=campaign.group_size, status='pending', opened_at=now)
         order, seat = _create_order_and_seat(group, campaign, user, 'leader', until, now, _new_trade_no(now))
-        record_event('group_opened', user=user, group=group, campaign=campaign, at=now)
-        after.add(deps.ledger.restore, group.id, group.size, 'pending', 0,
-                  [LedgerSeat(user.id, False, to_ms(until))])
-        after.add(deps.deadlines.schedule, 'release', seat.id, to_ms(until))
-    after.run()
-    return _checkout(deps, user, group, order, seat, client_ip)
+        progress = progress_of_group(group.id)
+        t.emit(GroupOpened(group, seat, progress))
+    return _checkout(deps, user, group, order, seat, client_ip, progress)
 
 
 def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
@@ -89,23 +86,20 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
     except BaseException:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
-    after = AfterCommit()
     try:
-        with transaction():
+        with transition(deps, now) as t:
             _ensure_may_buy(user, campaign, lock=True, group=group)
             order, seat = _create_order_and_seat(group, campaign, user, 'member', until, now, trade_no,
                                                  prepay.prepay_id)
-            record_event('seat_reserved', user=user, group=group, campaign=campaign, at=now)
-            after.add(deps.deadlines.schedule, 'release', seat.id, to_ms(until))
-            after.add(announce, deps, group, 'seat_reserved')
+            progress = progress_of_group(group.id)
+            t.emit(SeatReserved(group, seat, progress))
     except BaseException as exc:
         deps.ledger.release(group.id, user.id, to_ms(until))
         _close_quietly(deps, trade_no)  # nobody was given this payment: WeChat must not take it either
         if isinstance(exc, IntegrityError):
             raise errors.AlreadyJoined() from None
         raise
-    after.run()
-    return Checkout(group=group, order=order, pay_params=prepay.pay_params)
+    return Checkout(group=group, order=order, pay_params=prepay.pay_params, progress=progress)
 
 
 def find_group(share_code: str) -> Group:
@@ -177,7 +171,7 @@ def _new_share_code() -> str:
     return secrets.token_urlsafe(9)  # 12 characters, 72 random bits: not guessable, fits a wxa scene
 
 
-def _checkout(deps, user, group, order, seat, client_ip) -> Checkout:
+def _checkout(deps, user, group, order, seat, client_ip, progress) -> Checkout:
     """The leader's prepay, after the group exists; if WeChat refuses, the seat (and group) go at once."""
     try:
         prepay = _prepay(deps, user, group, order.out_trade_no, order.amount_fen, seat.reserved_until, client_ip)
@@ -186,7 +180,7 @@ def _checkout(deps, user, group, order, seat, client_ip) -> Checkout:
         raise
     Order.update(prepay_id=prepay.prepay_id).where(Order.id == order.id).execute()
     order.prepay_id = prepay.prepay_id
-    return Checkout(group=group, order=order, pay_params=prepay.pay_params)
+    return Checkout(group=group, order=order, pay_params=prepay.pay_params, progress=progress)
 
 
 def _prepay(deps, user, group, trade_no, amount_fen, until, client_ip):
@@ -209,20 +203,3 @@ def _close_quietly(deps, trade_no: str) -> None:
 def _abandon(deps, seat_id: int) -> None:
     from .settlement import release_seat  # late import: settlement builds on this module
     release_seat(deps, seat_id, force=True)
-
-
-def paid_members(group: Group) -> list[Seat]:
-    """Paid seats with their users, in the order they joined (the avatar row)."""
-    return list(Seat.select(Seat, User).join(User)
-                .where(Seat.group == group.id, Seat.status == 'paid').order_by(Seat.id))
-
-
-def seat_of(group: Group, user: User) -> Seat | None:
-    """The user's latest seat in the group, whatever its status."""
-    return (Seat.select().where(Seat.group == group.id, Seat.user == user.id)
-            .order_by(Seat.id.desc()).first())
-
-
-def reserved_count(group: Group) -> int:
-    """Seats held by people paying right now ("2 人正在支付")."""
-    return Seat.select().where(Seat.group == group.id, Seat.status == 'reserved').count()

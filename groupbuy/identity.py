@@ -14,8 +14,9 @@ from peewee import IntegrityError
 
 from . import errors
 from .account_merge import merge_users
-from .events import record_event
+from .domain_events import FollowChanged, UserRegistered
 from .models import User, db
+from .transition import transition
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,12 @@ def set_following(deps, oa_openid: str, following: bool, referrer_id: int | None
         user = User.get_or_none(User.oa_openid == oa_openid)
         if user is None:
             return None
-    changed = User.update(follows_oa=following).where(User.id == user.id, User.follows_oa != following).execute()
+    with transition(deps) as t:
+        changed = User.update(follows_oa=following).where(User.id == user.id,
+                                                          User.follows_oa != following).execute()
+        if changed:
+            t.emit(FollowChanged(user.id, following))
     user.follows_oa = following
-    if changed:
-        record_event('oa_followed' if following else 'oa_unfollowed', user=user.id, at=deps.now())
     return user
 
 
@@ -99,10 +102,9 @@ def _create(deps, field, value: str, unionid, referrer_id, channel) -> tuple[Use
     if referrer_id is not None and not User.select().where(User.id == referrer_id).exists():
         referrer_id = None  # the sharer's account is gone (merged away): keep the newcomer anyway
     try:
-        with db.atomic():
-            user = User.create(**{field.name: value}, unionid=unionid, referred_by=referrer_id,
-                               created_at=deps.now())
+        with transition(deps) as t:
+            user = User.create(**{field.name: value}, unionid=unionid, referred_by=referrer_id, created_at=t.now)
+            t.emit(UserRegistered(user.id, referrer_id, channel))
     except IntegrityError:  # a parallel first sign-in of the same person won the insert
         return User.get(field == value), False
-    record_event('user_registered', user=user.id, at=deps.now(), referred_by=referrer_id, channel=channel)
     return user, True

@@ -6,10 +6,9 @@ Public data only: nicknames, avatars, roles, counts and times — never openids 
 """
 import json
 
-from peewee import fn
-
 from .clock import iso
-from .models import Group, Seat, User
+from .models import User
+from .progress import Progress
 
 HISTORY = 200  # events kept per group for Last-Event-ID catch-up
 HISTORY_TTL_S = 7 * 24 * 3600
@@ -63,21 +62,16 @@ def last_id(redis, prefix: str, share_code: str) -> int:
     return int(redis.get(_keys(prefix, share_code)[0]) or 0)
 
 
-def counts(group: Group) -> dict:
-    """What every event carries so a client can redraw from any single event (one query)."""
-    by_status = dict(Seat.select(Seat.status, fn.COUNT(Seat.id))
-                     .where(Seat.group == group.id, Seat.status.in_(('paid', 'reserved')))
-                     .group_by(Seat.status).tuples())
-    paid, reserved = by_status.get('paid', 0), by_status.get('reserved', 0)
-    return {'status': group.status, 'size': group.size, 'paid_count': paid, 'reserved_count': reserved,
-            'seats_left': max(group.size - paid, 0), 'deadline_at': iso(group.deadline_at)}
+def counts(p: Progress) -> dict:
+    """What every event (and the group API) carries, so a client can redraw from any single event."""
+    return {'status': p.status, 'size': p.size, 'paid_count': p.paid, 'reserved_count': p.reserved,
+            'seats_left': p.seats_left, 'deadline_at': iso(p.deadline_at)}
 
 
 def member(user: User, role: str) -> dict:
     return {'nickname': user.nickname, 'avatar_url': user.avatar_url, 'role': role}
 
 
-def announce(deps, group: Group, kind: str, **extra) -> None:
-    """Publish `kind` for a group whose status the caller holds, with fresh counts (an after-commit
-    action: the counts read committed state)."""
-    publish(deps, group.share_code, kind, {**counts(group), **extra})
+def announce(deps, p: Progress, kind: str, **extra) -> None:
+    """Publish `kind` with the group's progress as of the transition that emitted it."""
+    publish(deps, p.share_code, kind, {**counts(p), **extra})

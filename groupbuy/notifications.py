@@ -14,8 +14,9 @@ from . import errors, rules
 from .after_commit import AfterCommit
 from .clock import to_ms
 from .db import transaction
-from .models import Group, Notification, Seat, SmsMessage, SubscriptionConsent, User, utcnow
+from .models import Notification, SmsMessage, SubscriptionConsent, User
 from .ports import MessengerError
+from .progress import progress_of_group
 
 
 class DeliveryFailed(Exception):
@@ -88,7 +89,7 @@ def _push(deps, user: User, kind: str, params: dict) -> str:
     if messenger is None:
         return 'inbox'
     template = messenger.subscribe_template(kind)
-    if template and user.openid and _take_consent(user.id, template):
+    if template and user.openid and _take_consent(user.id, template, deps.now()):
         try:
             messenger.send_subscribe(user.openid, kind, params)
             return 'subscribe'
@@ -110,8 +111,8 @@ def _push(deps, user: User, kind: str, params: dict) -> str:
     return 'inbox'
 
 
-def _take_consent(user_id: int, template_id: str) -> bool:
-    return bool(SubscriptionConsent.update(remaining=SubscriptionConsent.remaining - 1, updated_at=utcnow())
+def _take_consent(user_id: int, template_id: str, now: dt.datetime) -> bool:
+    return bool(SubscriptionConsent.update(remaining=SubscriptionConsent.remaining - 1, updated_at=now)
                 .where(SubscriptionConsent.user == user_id, SubscriptionConsent.template_id == template_id,
                        SubscriptionConsent.remaining > 0).execute())
 
@@ -122,25 +123,26 @@ def _give_back_consent(user_id: int, template_id: str) -> None:
 
 
 def _nudge_still_useful(group_id, now: dt.datetime) -> bool:
-    group = Group.get_or_none(Group.id == group_id)
-    if group is None or group.status != 'forming' or now >= group.deadline_at:
+    try:
+        return progress_of_group(group_id).joinable(now)
+    except errors.NotFound:
         return False
-    return Seat.select().where(Seat.group == group.id, Seat.status == 'paid').count() < group.size
 
 
-def record_consents(user: User, template_ids: list[str]) -> dict[str, int]:
+def record_consents(deps, user: User, template_ids: list[str]) -> dict[str, int]:
     """The user accepted these templates in wx.requestSubscribeMessage: one more message each.
     Returns the consents now held per template."""
     if not template_ids or len(template_ids) > 20 or not all(isinstance(t, str) and 0 < len(t) <= 64
                                                             for t in template_ids):
         raise errors.InvalidInput('template_ids must be 1–20 template ids')
+    now = deps.now()
     with transaction():
         for template_id in template_ids:
-            changed = (SubscriptionConsent.update(remaining=SubscriptionConsent.remaining + 1, updated_at=utcnow())
+            changed = (SubscriptionConsent.update(remaining=SubscriptionConsent.remaining + 1, updated_at=now)
                        .where(SubscriptionConsent.user == user.id,
                               SubscriptionConsent.template_id == template_id).execute())
             if not changed:
-                SubscriptionConsent.create(user=user.id, template_id=template_id, remaining=1)
+                SubscriptionConsent.create(user=user.id, template_id=template_id, remaining=1, updated_at=now)
     return {c.template_id: c.remaining for c in SubscriptionConsent.select().where(
         SubscriptionConsent.user == user.id, SubscriptionConsent.template_id.in_(template_ids))}
 

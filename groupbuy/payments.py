@@ -10,15 +10,12 @@ from dataclasses import dataclass
 from peewee import Case, fn
 
 from . import errors, outcomes, rules
-from .after_commit import AfterCommit
-from .clock import to_ms
-from .db import locked, transaction
-from .events import record_event
-from .facts import group_facts
-from .live_events import announce, member
-from .models import Group, Order, Seat, User
-from .notifications import notify
-from .nudges import schedule_nudges
+from .db import locked
+from .domain_events import GroupFormed, MemberJoined, SeatPaid, SeatReleased
+from .live_events import member
+from .models import Campaign, Course, Group, Order, Seat, User
+from .progress import progress_of_group
+from .transition import transition
 
 
 @dataclass(frozen=True)
@@ -44,28 +41,22 @@ def record_payment(deps, notice: PaymentNotice) -> str:
         raise errors.PaymentMismatch(f'paid {notice.amount_fen} fen for an order of {order.amount_fen} fen')
     if order.transaction_id and order.transaction_id != notice.transaction_id:
         raise errors.PaymentMismatch('a different transaction already paid this order')
-    now = deps.now()
-    after = AfterCommit()
-    with transaction():
-        group = locked(Group.select().where(Group.id == order.group_id)).first()
-        changed = (Order.update(status='paid', paid_at=now, transaction_id=notice.transaction_id)
+    with transition(deps) as t:
+        group = locked(Group.select(Group, Campaign, Course).join(Campaign).join(Course)
+                       .where(Group.id == order.group_id), of=Group).first()
+        changed = (Order.update(status='paid', paid_at=t.now, transaction_id=notice.transaction_id)
                    .where(Order.id == order.id, Order.status.in_(('created', 'closed'))).execute())
         if not changed:
             return 'duplicate'
-        order = Order.get_by_id(order.id)
+        order.status, order.paid_at, order.transaction_id = 'paid', t.now, notice.transaction_id
         seat = Seat.get(Seat.order == order.id)
-        if _seat_is_live(seat, group, min(notice.paid_at or now, now), now):
-            outcome = _seat_paid(deps, seat, group, order, now, after)
-        else:
-            if seat.status == 'reserved':
-                Seat.update(status='released').where(Seat.id == seat.id).execute()
-                after.add(deps.ledger.release, group.id, seat.user_id)
-            outcomes.start_refund(deps, order, 'late_payment', now, after)
-            record_event('late_payment_refunded', user=order.user_id, group=group.id,
-                         campaign=group.campaign_id, at=now, amount_fen=order.amount_fen)
-            outcome = 'refunding'
-    after.run()
-    return outcome
+        if _seat_is_live(seat, group, min(notice.paid_at or t.now, t.now), t.now):
+            return _seat_paid(t, seat, group, order)
+        if seat.status == 'reserved':  # paid too late for a seat it still held: the seat goes too
+            Seat.update(status='released').where(Seat.id == seat.id).execute()
+            t.emit(SeatReleased(group, seat, progress_of_group(group.id), close_later=False))
+        outcomes.start_refund(t, order, 'late_payment', campaign_id=group.campaign_id)
+        return 'refunding'
 
 
 def close_at_wechat(deps, order: Order):
@@ -100,36 +91,20 @@ def _count_if(condition):
     return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
 
 
-def _seat_paid(deps, seat, group, order, now, after) -> str:
+def _seat_paid(t, seat, group, order) -> str:
+    """The seat is paid; the leader's payment opens the group, the last seat succeeds it. One progress
+    snapshot, taken after the writes, goes with every event."""
     Seat.update(status='paid').where(Seat.id == seat.id).execute()
-    User.update(first_paid_at=now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
-    after.add(deps.deadlines.cancel, 'release', seat.id)
-    after.add(deps.ledger.mark_paid, group.id, seat.user_id)
-    record_event('order_paid', user=seat.user_id, group=group.id, campaign=group.campaign_id, at=now,
-                 amount_fen=order.amount_fen, role=seat.role)
+    User.update(first_paid_at=t.now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
     if seat.role == 'leader':
-        deadline = now + dt.timedelta(seconds=group.campaign.duration_s)
+        deadline = t.now + dt.timedelta(seconds=group.campaign.duration_s)
         Group.update(status='forming', deadline_at=deadline).where(Group.id == group.id).execute()
         group.status, group.deadline_at = 'forming', deadline
-        after.add(deps.ledger.set_state, group.id, 'open', to_ms(deadline))
-        after.add(deps.deadlines.schedule, 'settle', group.id, to_ms(deadline))
-        outcome = 'group_formed'
-    else:
-        outcome = 'seated'
+    progress = progress_of_group(group.id)
     joined = member(User.get_by_id(seat.user_id), seat.role)
-    after.add(announce, deps, group, 'group_formed' if seat.role == 'leader' else 'member_joined',
-              member=joined)
-    if outcomes.paid_seat_count(group.id) >= group.size:
-        outcomes.succeed_group(deps, group, now, after)
+    t.emit(SeatPaid(group, seat, order, progress))
+    t.emit((GroupFormed if seat.role == 'leader' else MemberJoined)(group, seat, joined, progress))
+    if progress.paid >= group.size:
+        outcomes.succeed_group(t, group, progress=progress)
         return 'group_succeeded'
-    facts = group_facts(group, now)
-    if seat.role == 'leader':
-        notify(deps, 'group_opened', {seat.user_id: facts}, f'group_opened:{group.id}', after)
-        schedule_nudges(deps, group, after)
-    else:
-        joiner = joined['nickname']
-        others = [s.user_id for s in Seat.select(Seat.user).where(
-            Seat.group == group.id, Seat.status == 'paid', Seat.user != seat.user_id)]
-        notify(deps, 'member_joined', {u: dict(facts, joiner=joiner) for u in others},
-               f'member_joined:{seat.id}', after)
-    return outcome
+    return 'group_formed' if seat.role == 'leader' else 'seated'

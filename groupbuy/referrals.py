@@ -8,9 +8,10 @@ import hashlib
 import hmac
 import re
 
-from .events import record_event
+from .domain_events import ShareClicked
 from .models import User
 from .once import first_time
+from .transition import transition
 
 _REF = re.compile(r'^([0-9a-z]{1,13})([0-9a-f]{8})$')
 
@@ -42,8 +43,8 @@ def record_share_click(deps, group_id: int, campaign_id: int, viewer_id: int | N
     second tap by the same visitor (`visit_key`) within 30 minutes is the same click. True if counted."""
     if not first_time(deps, 'click', f'{group_id}:{referrer}:{visit_key}', 1800):
         return False
-    record_event('share_clicked', user=viewer_id, group=group_id, campaign=campaign_id, at=deps.now(),
-                 referred_by=referrer, channel=channel)
+    with transition(deps) as t:
+        t.emit(ShareClicked(viewer_id, group_id, campaign_id, {'referred_by': referrer, 'channel': channel}))
     return True
 
 

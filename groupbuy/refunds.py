@@ -2,11 +2,11 @@
 from dataclasses import dataclass
 
 from . import errors
-from .db import transaction
-from .events import record_event
+from .domain_events import RefundNeedsAttention, RefundRetried, RefundSucceeded
 from .models import Order, Refund
 from .payments import close_at_wechat, record_wechat_payment
 from .ports import GatewayError
+from .transition import transition
 
 ATTENTION_STATUSES = ('pending', 'submitted', 'succeeded', 'failed')
 
@@ -38,8 +38,12 @@ def refund_order(deps, order_id: int) -> str:
     except GatewayError as exc:
         attempts = refund.attempts + 1
         status = 'failed' if attempts >= deps.refund_max_attempts or not exc.retryable else 'pending'
-        Refund.update(attempts=attempts, last_error=f'{exc.code}: {exc}'[:1000], status=status,
-                      updated_at=now).where(Refund.id == refund.id, Refund.status == 'pending').execute()
+        trouble = f'{exc.code}: {exc}'[:1000]
+        with transition(deps, now) as t:
+            changed = Refund.update(attempts=attempts, last_error=trouble, status=status, updated_at=now).where(
+                Refund.id == refund.id, Refund.status == 'pending').execute()
+            if changed and status == 'failed':
+                t.emit(RefundNeedsAttention(refund, trouble))
         raise RefundFailed(str(exc)) from exc
     Refund.update(status='submitted', refund_id=accepted.refund_id, attempts=refund.attempts + 1,
                   updated_at=now).where(Refund.id == refund.id, Refund.status == 'pending').execute()
@@ -65,24 +69,25 @@ def record_refund_notice(deps, notice: RefundNotice) -> str:
         raise errors.NotFound('no refund with that out_refund_no')
     if notice.amount_fen != refund.amount_fen:
         raise errors.PaymentMismatch(f'refunded {notice.amount_fen} fen, expected {refund.amount_fen}')
-    now = deps.now()
-    with transaction():
+    with transition(deps) as t:
         if notice.refund_status == 'SUCCESS':
-            changed = (Refund.update(status='succeeded', refund_id=notice.refund_id, succeeded_at=now,
-                                     updated_at=now)
+            changed = (Refund.update(status='succeeded', refund_id=notice.refund_id, succeeded_at=t.now,
+                                     updated_at=t.now)
                        .where(Refund.id == refund.id, Refund.status != 'succeeded').execute())
             if not changed:
                 return 'duplicate'
             Order.update(status='refunded').where(Order.id == refund.order_id,
                                                   Order.status == 'refunding').execute()
-            record_event('order_refunded', user=Order.get_by_id(refund.order_id).user_id, at=now,
-                         amount_fen=refund.amount_fen)
+            t.emit(RefundSucceeded(refund, Order.get_by_id(refund.order_id).user_id))
             return 'refunded'
         trouble = REFUND_TROUBLE.get(notice.refund_status, f'{notice.refund_status}: WeChat refund did not succeed')
         changed = (Refund.update(status='failed', last_error=trouble, refund_id=notice.refund_id or refund.refund_id,
-                                 updated_at=now)
+                                 updated_at=t.now)
                    .where(Refund.id == refund.id, Refund.status.in_(('pending', 'submitted'))).execute())
-        return 'refund_failed' if changed else 'duplicate'
+        if not changed:
+            return 'duplicate'
+        t.emit(RefundNeedsAttention(refund, trouble))
+        return 'refund_failed'
 
 
 def close_payment(deps, order_id: int) -> str:
@@ -139,10 +144,11 @@ def retry_refund(deps, refund_id: int) -> Refund:
                                        'on the merchant platform (pay.weixin.qq.com → 交易中心)')
     if answer is not None and answer.status == 'REFUNDCLOSE':
         changes.update(out_refund_no=next_refund_no(refund.out_refund_no), refund_id=None)
-    changed = Refund.update(changes).where(Refund.id == refund.id, Refund.status == 'failed').execute()
-    if not changed:
-        raise errors.InvalidTransition(f'refund {refund_id} changed meanwhile; look again')
-    deps.enqueue('refund_order', refund.order_id)
+    with transition(deps, changes['updated_at']) as t:
+        changed = Refund.update(changes).where(Refund.id == refund.id, Refund.status == 'failed').execute()
+        if not changed:
+            raise errors.InvalidTransition(f'refund {refund_id} changed meanwhile; look again')
+        t.emit(RefundRetried(refund, changes.get('out_refund_no', refund.out_refund_no)))
     return Refund.get_by_id(refund.id)
 
 

@@ -2,13 +2,13 @@
 import datetime as dt
 
 from . import outcomes, payments, rules
-from .after_commit import AfterCommit
 from .clock import to_ms
-from .db import locked, transaction
-from .events import record_event
-from .live_events import announce
+from .db import locked
+from .domain_events import GroupCancelled, SeatReleased
 from .models import Campaign, Course, Group, Order, Seat
+from .progress import progress_of_group
 from .ports import GatewayError
+from .transition import transition
 
 USERPAYING_GRACE_S = 60  # how long past its window a seat waits for a payer WeChat says is paying
 
@@ -17,27 +17,27 @@ def settle_group(deps, group_id: int) -> str:
     """Decide a group at its deadline: full (or over its auto-complete ratio) → succeeded,
     short → failed and every payer refunded. Returns the outcome; running it twice is harmless:
     'succeeded', 'failed', 'not_due' (rescheduled) or 'noop' (already decided / unknown)."""
-    now = deps.now()
-    after = AfterCommit()
-    with transaction():
+    with transition(deps) as t:
         group = locked(Group.select(Group, Campaign, Course).join(Campaign).join(Course)
                        .where(Group.id == group_id), of=Group).first()
         if group is None or group.status != 'forming':
             return 'noop'
-        if now < group.deadline_at:
-            after.add(deps.deadlines.schedule, 'settle', group.id, to_ms(group.deadline_at))
-            outcome = 'not_due'
-        else:
-            seats = outcomes.live_seats(group.id)
-            paid = sum(1 for s in seats if s.status == 'paid')
-            outcome, virtual = rules.deadline_outcome(paid, group.size, group.campaign.auto_complete_ratio)
-            if outcome == 'succeeded':
-                outcomes.succeed_group(deps, group, now, after, virtual=virtual, seats=seats)
-            else:
-                outcomes.fail_group(deps, group, now, after, seats=seats)
-                outcome = 'failed'
-    after.run()
-    return outcome
+        if t.now >= group.deadline_at:
+            return _decide(t, group)
+        due_at = group.deadline_at
+    deps.deadlines.schedule('settle', group_id, to_ms(due_at))  # woken early: sleep again until it is due
+    return 'not_due'
+
+
+def _decide(t, group) -> str:
+    seats = outcomes.live_seats(group.id)
+    paid = sum(1 for s in seats if s.status == 'paid')
+    outcome, virtual = rules.deadline_outcome(paid, group.size, group.campaign.auto_complete_ratio)
+    if outcome == 'succeeded':
+        outcomes.succeed_group(t, group, virtual=virtual, seats=seats)
+        return 'succeeded'
+    outcomes.fail_group(t, group, seats=seats)
+    return 'failed'
 
 
 def settle_groups(deps, group_ids: list[int]) -> dict[int, str]:
@@ -61,30 +61,22 @@ def release_seat(deps, seat_id: int, force: bool = False) -> bool:
     wechat = 'not_asked' if force else _ask_wechat(deps, seat, now)
     if wechat in ('paid', 'paying'):
         return False
-    after = AfterCommit()
-    with transaction():
+    with transition(deps, now) as t:
         group = locked(Group.select().where(Group.id == seat.group_id)).first()
         released = bool(Seat.update(status='released')
                         .where(Seat.id == seat.id, Seat.status == 'reserved').execute())
-        if released:
-            closed = (Order.update(status='closed', closed_at=now)
-                      .where(Order.id == seat.order_id, Order.status == 'created').execute())
-            if closed and wechat == 'unknown':
-                after.add(deps.enqueue, 'close_payment', seat.order_id)  # WeChat did not answer: close it later
-            after.add(deps.ledger.release, group.id, seat.user_id, to_ms(seat.reserved_until))
-            if seat.role == 'leader' and group.status == 'pending':
-                Group.update(status='cancelled', closed_at=now).where(
-                    Group.id == group.id, Group.status == 'pending').execute()
-                group.status, group.closed_at = 'cancelled', now
-                after.add(deps.ledger.forget, group.id)
-                after.add(announce, deps, group, 'group_cancelled')
-                record_event('group_cancelled', group=group.id, campaign=group.campaign_id, at=now)
-            else:
-                after.add(announce, deps, group, 'seat_released')
-                record_event('seat_released', user=seat.user_id, group=group.id,
-                             campaign=group.campaign_id, at=now)
-    after.run()
-    return released
+        if not released:
+            return False
+        closed = (Order.update(status='closed', closed_at=now)
+                  .where(Order.id == seat.order_id, Order.status == 'created').execute())
+        close_later = bool(closed) and wechat == 'unknown'  # WeChat did not answer: close it later
+        if seat.role == 'leader' and group.status == 'pending':
+            Group.update(status='cancelled', closed_at=now).where(
+                Group.id == group.id, Group.status == 'pending').execute()
+            t.emit(GroupCancelled(group, seat, progress_of_group(group.id), close_later))
+        else:
+            t.emit(SeatReleased(group, seat, progress_of_group(group.id), close_later))
+    return True
 
 
 def _ask_wechat(deps, seat: Seat, now) -> str:

@@ -11,7 +11,9 @@ import datetime as dt
 from . import job_catalogue as jobs
 from .clock import to_ms
 from .deadline_index import item_key
-from .models import Group, Notification, Refund, Seat
+from .models import Campaign, Group, Notification, Refund, Seat
+from .nudge_schedule import nudges_due
+from .seat_ledger import LedgerSeat
 
 BATCH = 1000
 ALIVE_KEY = 'redis:alive'  # gone after a Redis restart or flush: time to restore
@@ -45,9 +47,6 @@ def restore_redis(deps) -> dict:
     """Rebuild seat ledgers and the deadline index (deadlines, pay windows, nudges, deferred
     notifications) from the database. Only fills in what Redis does not know; harmless to repeat.
     A handful of queries and pipelined Redis writes, so a restart with 10,000 live groups is quick."""
-    from .models import Campaign
-    from .nudges import nudges_due
-    from .seat_ledger import LedgerSeat
     live = list(Group.select(Group, Campaign).join(Campaign).where(Group.status.in_(('pending', 'forming'))))
     seats_of: dict[int, list] = {g.id: [] for g in live}
     reserved = []

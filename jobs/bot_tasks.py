@@ -6,6 +6,7 @@ from gateways.wechat_oa import send_miniprogram_card
 from groupbuy import errors, sharing
 from groupbuy.job_catalogue import adapter_job
 from groupbuy.once import first_time, forget
+from groupbuy.progress import progress_of
 from posters import pictures
 
 from .runtime import current
@@ -31,7 +32,7 @@ def send_group_card(oa_openid: str, share_code: str, ref: str, delivery: str) ->
         return 'already_sent'
     try:
         now = rt.deps.now()
-        progress = sharing.progress_of(share_code)
+        progress = progress_of(share_code)
         media_id = pictures.card_thumb_media_id(rt, progress, now)
         send_miniprogram_card(rt.oa_client, oa_openid, sharing.share_title(progress, now),
                               rt.settings.wechat_app_id,

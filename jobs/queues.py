@@ -1,8 +1,8 @@
 """Named RQ queues and the `enqueue(name, *args)` the domain is given: the job catalogue
 (`groupbuy/job_catalogue.py`) turned into RQ queues, retries and timeouts."""
-import os
 import re
 import uuid
+from collections.abc import Mapping
 
 from rq import Queue, Retry
 
@@ -13,14 +13,14 @@ from .tasks import run  # the one RQ entry point; importing it also registers th
 QUEUE_NAMES = job_catalogue.QUEUES  # workers take them in this order: money first
 
 
-def retry_for(name: str) -> Retry | None:
-    """Backoff between attempts of a job that may fail for a passing reason (env overrides,
-    e.g. REFUND_RETRY_S='1,1,1' in tests)."""
+def retry_for(name: str, intervals: Mapping[str, str]) -> Retry | None:
+    """Backoff between attempts of a job that may fail for a passing reason. `intervals` is
+    `Settings.retry_intervals` (Retry.env -> '5,30,...'); an env it lacks takes the catalogue's default."""
     retry = job_catalogue.get(name).retry
     if retry is None:
         return None
-    intervals = [max(int(float(x)), 1) for x in os.environ.get(retry.env, retry.default_s).split(',')]
-    return Retry(max=len(intervals), interval=intervals)
+    seconds = [max(int(float(x)), 1) for x in intervals.get(retry.env, retry.default_s).split(',')]
+    return Retry(max=len(seconds), interval=seconds)
 
 
 def id_prefix(key_prefix: str) -> str:
@@ -30,15 +30,16 @@ def id_prefix(key_prefix: str) -> str:
 
 
 class JobQueues:
-    def __init__(self, redis, prefix: str):
+    def __init__(self, redis, prefix: str, retry_intervals: Mapping[str, str] | None = None):
         self.redis = redis
+        self.retry_intervals = retry_intervals or {}
         self.id_prefix = id_prefix(prefix)
         self.queues = {name: Queue(f'{prefix}{name}', connection=redis) for name in QUEUE_NAMES}
 
     def _options(self, name: str) -> dict:
         options = {'job_id': f'{self.id_prefix}{uuid.uuid4().hex}', 'result_ttl': 3600,
                    'failure_ttl': 7 * 24 * 3600}
-        retry = retry_for(name)
+        retry = retry_for(name, self.retry_intervals)
         if retry:
             options['retry'] = retry
         timeout = job_catalogue.get(name).timeout_s

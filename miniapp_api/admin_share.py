@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify
 
 from gateways.wechat_oa import create_scene_qrcode
 from groupbuy import sharing
+from groupbuy.progress import progress_of
 
 from .auth import admin_required
 from .runtime import runtime
@@ -20,7 +21,7 @@ def require_admin():
 @bp.post('/groups/<share_code>/qrcode')
 def group_qrcode(share_code: str):
     rt = runtime()
-    progress = sharing.progress_of(share_code[:32])
+    progress = progress_of(share_code[:32])
     expire_s = sharing.qr_lifetime_s(progress, rt.deps.now())
     qr = create_scene_qrcode(rt.settings, rt.oa_client, progress.share_code, expire_s)
     return jsonify({'share_code': progress.share_code, **qr}), 201

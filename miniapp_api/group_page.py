@@ -4,6 +4,7 @@ Kept apart from the routes so the page can grow (a later issue makes it live: an
 and avatars joining) by adding keys here and markup in the template, nothing else.
 """
 from groupbuy import groups, referrals, sharing, wording
+from groupbuy.progress import progress_of
 
 from .auth import issue_token
 from .presenters import group_json
@@ -15,11 +16,11 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
     carries the viewer's own ref (they are the sharer now), else the ref they came with."""
     settings, now = rt.settings, rt.deps.now()
     group = groups.find_group(share_code)
-    progress = sharing.progress_of(share_code)
+    progress = progress_of(share_code)
     ref = referrals.share_ref(settings.secret_key, viewer.id) if viewer else passed_ref
     suffix = f'?from={ref}' if ref else ''
     base = settings.public_base_url
-    shown = group_json(group, now, viewer)  # members with avatars, seats, deadline, server_time
+    shown = group_json(group, now, viewer, progress)  # members with avatars, seats, deadline, server_time
     return {
         'group': shown,
         'page_state': page_state(shown),

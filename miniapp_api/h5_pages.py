@@ -12,6 +12,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 
 from gateways.wechat_oa import OAuthFailed, authorize_url, exchange_code, jssdk_config
 from groupbuy import accounts, errors, identity, referrals, sharing
+from groupbuy.progress import progress_of
 from posters import pictures
 
 from . import oauth_state
@@ -70,7 +71,7 @@ def _group_and_ref(rt, share_code: str):
     Raises NotFound for a malformed or unknown share code."""
     if not oauth_state.SHARE_CODE.match(share_code):
         raise errors.NotFound('no such group')
-    progress = sharing.progress_of(share_code)
+    progress = progress_of(share_code)
     passed = request.args.get('from')
     return progress, passed if referrals.referrer_id(rt.settings.secret_key, passed) else None
 

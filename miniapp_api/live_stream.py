@@ -7,7 +7,6 @@ line open and countdowns stay synced. A client that reconnects with `Last-Event-
 missed from the group's short history, or a fresh snapshot when that is too old. Works for
 `EventSource` and for the mini-program's `wx.request({enableChunked: true})`.
 """
-import os
 import queue
 
 from flask import Blueprint, Response, current_app, request
@@ -18,7 +17,7 @@ from groupbuy.models import db
 
 from .live_hub import LiveHub
 from .presenters import group_json
-from .runtime import deps
+from .runtime import deps, runtime
 
 bp = Blueprint('live_stream', __name__)
 
@@ -55,7 +54,7 @@ def _snapshot(code: str, now) -> dict:
 def group_events(share_code: str):
     code = groups.find_group(share_code[:32]).share_code  # an unknown group is a 404 before any stream
     last_seen = last_seen_id(request.headers.get('Last-Event-ID') or request.args.get('last_event_id') or '')
-    heartbeat_s = float(os.environ.get('LIVE_HEARTBEAT_S', '15'))
+    heartbeat_s = runtime().settings.live_heartbeat_s
 
     def stream():
         """Subscribes when the server starts sending, and the `finally` covers everything after it, so

@@ -9,7 +9,7 @@ from groupbuy.clock import iso
 
 from . import schemas
 from .auth import login_required
-from .runtime import deps
+from .runtime import deps, runtime
 
 bp = Blueprint('messages', __name__)
 
@@ -40,10 +40,11 @@ def read_message(message_id: int):
 @login_required
 def record_subscriptions():
     body = schemas.parse(schemas.Consents)
-    return jsonify({'consents': notifications.record_consents(g.user, body.template_ids)})
+    return jsonify({'consents': notifications.record_consents(deps(), g.user, body.template_ids)})
 
 
 @bp.get('/api/message-templates')
 def message_templates():
     """Which subscribe template ids the mini-program should ask consent for, per message kind."""
-    return jsonify({'templates': {kind: templates_msg.template_ids(kind)[0] for kind in templates_msg.KINDS}})
+    ids = runtime().settings.message_templates
+    return jsonify({'templates': {kind: templates_msg.template_ids(kind, ids)[0] for kind in templates_msg.KINDS}})

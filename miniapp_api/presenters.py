@@ -1,7 +1,9 @@
 """How domain objects look in JSON. Public views carry no openids and no order data."""
 from groupbuy.clock import iso
-from groupbuy.groups import paid_members, reserved_count, seat_of
-from groupbuy.nudges import offsets_of
+from groupbuy.live_events import counts
+from groupbuy.members import paid_members, seat_of
+from groupbuy.progress import progress_of_group
+from groupbuy.nudge_schedule import offsets_of
 from groupbuy.orders import refund_of
 
 
@@ -25,17 +27,14 @@ def user_json(user) -> dict:
             'created_at': iso(user.created_at)}
 
 
-def group_json(group, now, viewer=None) -> dict:
-    """The group page: who is in, how many seats are left, and the deadline against server time."""
-    paid = paid_members(group)
+def group_json(group, now, viewer=None, progress=None) -> dict:
+    """The group page: who is in, how many seats are left, and the deadline against server time.
+    `progress`: the transition's snapshot when there is one (the counts are the live events' counts)."""
     body = {
-        'share_code': group.share_code, 'status': group.status, 'size': group.size,
-        'paid_count': len(paid), 'reserved_count': reserved_count(group),
-        'seats_left': max(group.size - len(paid), 0),
+        'share_code': group.share_code, **counts(progress or progress_of_group(group.id)),
         'members': [{'nickname': s.user.nickname, 'avatar_url': s.user.avatar_url, 'role': s.role}
-                    for s in paid],
-        'opened_at': iso(group.opened_at), 'deadline_at': iso(group.deadline_at),
-        'closed_at': iso(group.closed_at), 'server_time': iso(now),
+                    for s in paid_members(group)],
+        'opened_at': iso(group.opened_at), 'closed_at': iso(group.closed_at), 'server_time': iso(now),
         'campaign': campaign_json(group.campaign),
     }
     if viewer is not None:
@@ -58,5 +57,5 @@ def order_json(order) -> dict:
 
 
 def checkout_json(checkout, now, viewer) -> dict:
-    return {'group': group_json(checkout.group, now, viewer), 'order': order_json(checkout.order),
+    return {'group': group_json(checkout.group, now, viewer, checkout.progress), 'order': order_json(checkout.order),
             'pay_params': checkout.pay_params}

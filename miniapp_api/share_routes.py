@@ -6,6 +6,7 @@ import hashlib
 from flask import Blueprint, Response, jsonify, request
 
 from groupbuy import referrals, sharing
+from groupbuy.progress import progress_of
 from posters import pictures
 
 from . import schemas, share_schemas
@@ -29,7 +30,7 @@ def _png(data: bytes) -> Response:
 def share_payload(share_code: str):
     """What `onShareAppMessage` returns: {title, path, image_url}."""
     rt = runtime()
-    progress, now = sharing.progress_of(share_code[:32]), rt.deps.now()
+    progress, now = progress_of(share_code[:32]), rt.deps.now()
     ref = sharer_ref(rt, optional_user(), request.args.get('from'))
     suffix = f'?from={ref}' if ref else ''
     base = rt.settings.public_base_url
@@ -45,7 +46,7 @@ def share_payload(share_code: str):
 @bp.get('/api/groups/<share_code>/poster.png')
 def poster(share_code: str):
     rt = runtime()
-    progress = sharing.progress_of(share_code[:32])
+    progress = progress_of(share_code[:32])
     ref = sharer_ref(rt, optional_user(), request.args.get('from'))
     return _png(pictures.group_poster(rt, progress, ref, rt.deps.now()))
 
@@ -53,7 +54,7 @@ def poster(share_code: str):
 @bp.get('/api/groups/<share_code>/card.png')
 def card(share_code: str):
     rt = runtime()
-    return _png(pictures.card_png(rt, sharing.progress_of(share_code[:32]), rt.deps.now()))
+    return _png(pictures.card_png(rt, progress_of(share_code[:32]), rt.deps.now()))
 
 
 @bp.post('/api/groups/<share_code>/clicks')
@@ -61,7 +62,7 @@ def share_click(share_code: str):
     """The mini-program opened a shared card or poster: count it once per visitor."""
     body = schemas.parse(share_schemas.ShareClick)
     rt = runtime()
-    progress = sharing.progress_of(share_code[:32])
+    progress = progress_of(share_code[:32])
     viewer = optional_user()
     visitor = str(viewer.id) if viewer else hashlib.sha256(
         f'{request.remote_addr}|{request.user_agent.string}'.encode()).hexdigest()[:16]

@@ -17,10 +17,11 @@ KNOWN = ('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
          '/System/Library/Fonts/PingFang.ttc')
 
 
-@functools.lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """POSTER_FONT if set, else a known CJK font, else whatever fontconfig offers for Chinese."""
-    for path in (os.environ.get('POSTER_FONT'), *KNOWN):
+@functools.lru_cache(maxsize=4)
+def cjk_font_path(preferred: str = '') -> str | None:
+    """`preferred` (`Settings.poster_font`, POSTER_FONT) if it is a file, else a known CJK font, else
+    whatever fontconfig offers for Chinese."""
+    for path in (preferred, *KNOWN):
         if path and os.path.isfile(path):
             return path
     if shutil.which('fc-list'):

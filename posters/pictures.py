@@ -1,6 +1,6 @@
 """A group's pictures, made when asked and kept in Redis until the group changes.
 
-The cache key carries `GroupProgress.version` (status, paid seats, deadline), so a join or a
+The cache key carries `Progress.version` (status, paid seats, deadline), so a join or a
 settlement makes the next request draw a new poster; old ones expire on their own. Covers and
 avatars are fetched only from `POSTER_IMAGE_HOSTS` (WeChat's avatar CDN, the sandbox), never
 from any URL a user typed: the server must not be made to fetch arbitrary addresses.
@@ -15,10 +15,12 @@ from PIL import Image
 
 from gateways.wechat_oa import upload_thumb
 from gateways.wechat_wxa import wxa_code_png
-from groupbuy.sharing import GroupProgress, status_line
+from groupbuy.progress import Progress
+from groupbuy.sharing import status_line
 from groupbuy.wording import deadline_text, yuan
 
 from .drawing import PosterContent, draw_card_thumb, draw_poster
+from .fonts import cjk_font_path
 
 log = logging.getLogger(__name__)
 POSTER_TTL_S = 24 * 3600
@@ -46,7 +48,7 @@ def wxa_code(rt, share_code: str, ref: str | None) -> bytes:
     return png
 
 
-def poster_words(p: GroupProgress, now: dt.datetime) -> dict[str, str]:
+def poster_words(p: Progress, now: dt.datetime) -> dict[str, str]:
     """The words a group's poster carries, in the wording every other door uses (groupbuy/wording.py)."""
     return {'course_title': p.course_title, 'price': f'¥{yuan(p.price_fen)}',
             'list_price': f'¥{yuan(p.list_price_fen)}', 'leader_name': p.leader_nickname,
@@ -54,12 +56,12 @@ def poster_words(p: GroupProgress, now: dt.datetime) -> dict[str, str]:
             'deadline': deadline_text(p.deadline_at) if p.status == 'forming' else ''}
 
 
-def card_banner(p: GroupProgress, now: dt.datetime) -> str:
+def card_banner(p: Progress, now: dt.datetime) -> str:
     """The band on the card picture: '还差2人 ¥99' while there is room, else '¥99 拼课'."""
     return f'还差{p.seats_left}人 ¥{yuan(p.price_fen)}' if p.joinable(now) else f'¥{yuan(p.price_fen)} 拼课'
 
 
-def group_poster(rt, p: GroupProgress, ref: str | None, now: dt.datetime) -> bytes:
+def group_poster(rt, p: Progress, ref: str | None, now: dt.datetime) -> bytes:
     key = f'{rt.settings.key_prefix}poster:{p.share_code}:{p.version}:{ref or "-"}'
     cached = rt.redis.get(key)
     if cached:
@@ -67,24 +69,26 @@ def group_poster(rt, p: GroupProgress, ref: str | None, now: dt.datetime) -> byt
     hosts = _hosts(rt.settings)
     content = PosterContent(**poster_words(p, now), size=p.size, paid=p.paid,
                             code_png=wxa_code(rt, p.share_code, ref), cover=fetch_image(p.cover_url, hosts),
-                            avatar=fetch_image(p.leader_avatar_url, hosts))
+                            avatar=fetch_image(p.leader_avatar_url, hosts),
+                            font_path=cjk_font_path(rt.settings.poster_font))
     png = draw_poster(content)
     rt.redis.set(key, png, ex=POSTER_TTL_S)
     return png
 
 
-def card_png(rt, p: GroupProgress, now: dt.datetime) -> bytes:
+def card_png(rt, p: Progress, now: dt.datetime) -> bytes:
     """The 5:4 card picture: the mini-program share card's image and the bot card's thumbnail."""
     key = f'{rt.settings.key_prefix}card:{p.share_code}:{p.version}'
     cached = rt.redis.get(key)
     if cached:
         return cached
-    png = draw_card_thumb(fetch_image(p.cover_url, _hosts(rt.settings)), p.course_title, card_banner(p, now))
+    png = draw_card_thumb(fetch_image(p.cover_url, _hosts(rt.settings)), p.course_title, card_banner(p, now),
+                          font_path=cjk_font_path(rt.settings.poster_font))
     rt.redis.set(key, png, ex=POSTER_TTL_S)
     return png
 
 
-def card_thumb_media_id(rt, p: GroupProgress, now: dt.datetime) -> str:
+def card_thumb_media_id(rt, p: Progress, now: dt.datetime) -> str:
     """media_id of the card picture on the official account, uploaded once per group version.
     Raises WeChatUnavailable."""
     key = f'{rt.settings.key_prefix}cardthumb:{p.share_code}:{p.version}'

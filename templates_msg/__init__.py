@@ -3,13 +3,14 @@ page it opens, and how it maps onto WeChat's template fields. Code names a kind 
 it never builds message text inline (DESIGN.md §1). Template ids come from settings (see
 `template_ids`); the defaults are readable names, which the sandbox's demo accounts hold
 (wechat_sandbox/templates.py): a production account's ids go in WECHAT_TPL_<KIND>."""
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .catalogue import CATALOGUE, MessageKind
 from .limits import fit
 
-__all__ = ['CATALOGUE', 'MessageKind', 'Rendered', 'render', 'template_ids', 'KINDS']
+__all__ = ['CATALOGUE', 'MessageKind', 'Rendered', 'render', 'template_ids', 'default_template_ids',
+           'KINDS']
 
 KINDS = tuple(CATALOGUE)
 
@@ -45,9 +46,13 @@ def render(kind: str, params: dict) -> Rendered:
         sms=_fill(entry.sms, params))
 
 
-def template_ids(kind: str) -> tuple[str | None, str | None]:
-    """(subscribe template id, official-account template id) for a kind, from the environment:
-    WECHAT_TPL_<KIND> and WECHAT_OA_TPL_<KIND>; defaults name the kind."""
-    upper = kind.upper()
-    return (os.environ.get(f'WECHAT_TPL_{upper}', f'tpl-{kind}') or None,
-            os.environ.get(f'WECHAT_OA_TPL_{upper}', f'oa-tpl-{kind}') or None)
+def default_template_ids() -> dict[str, tuple[str, str]]:
+    """kind -> (subscribe id, official-account id) when settings name none: what the sandbox holds."""
+    return {kind: (f'tpl-{kind}', f'oa-tpl-{kind}') for kind in KINDS}
+
+
+def template_ids(kind: str, ids: Mapping[str, tuple[str, str]] | None = None) -> tuple[str | None, str | None]:
+    """(subscribe template id, official-account template id) for a kind from `ids` (`Settings.message_templates`;
+    else the defaults); '' is "no template", None here."""
+    subscribe, oa = (ids or {}).get(kind) or (f'tpl-{kind}', f'oa-tpl-{kind}')
+    return subscribe or None, oa or None

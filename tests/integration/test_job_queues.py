@@ -6,6 +6,7 @@ import pytest
 from rq import SimpleWorker
 from rq.job import Job as RqJob
 
+from config.settings import Settings
 from groupbuy import broadcasts, groups, job_catalogue
 from groupbuy.models import Broadcast, Group
 from jobs import runtime
@@ -25,9 +26,9 @@ def work(queues) -> None:
     SimpleWorker(queues.all(), connection=queues.redis, name=f'{queues.id_prefix}test-worker').work(burst=True)
 
 
-def test_each_job_goes_to_its_queue_with_its_retry_and_timeout(queues, key_prefix, monkeypatch):
-    monkeypatch.setenv('REFUND_RETRY_S', '2,3')
-    monkeypatch.delenv('NOTIFY_RETRY_S', raising=False)
+def test_each_job_goes_to_its_queue_with_its_retry_and_timeout(queues, key_prefix):
+    retries = {**Settings().retry_intervals, 'REFUND_RETRY_S': '2,3'}  # REFUND_RETRY_S=2,3; NOTIFY_RETRY_S unset
+    queues = JobQueues(queues.redis, key_prefix, retries)
     for job in job_catalogue.all_jobs():
         queues.enqueue(job.name, 1)
     queues.enqueue_many([('release_seat', (2,)), ('run_broadcast', (3,))])

@@ -43,7 +43,7 @@ def test_every_step_reaches_members_once_and_shows_in_their_inbox(deps, messenge
 def test_a_subscribe_message_uses_one_consent_and_then_falls_back(deps, messenger):
     c = campaign(group_size=3)
     leader = user()
-    notifications.record_consents(leader, ['tpl-group_opened', 'tpl-member_joined'])
+    notifications.record_consents(deps, leader, ['tpl-group_opened', 'tpl-member_joined'])
     opened = groups.open_group(deps, leader, c.id, '127.0.0.1')
     pay(deps, opened.order)
     a, b = user(), user()
@@ -61,7 +61,7 @@ def test_a_subscribe_message_uses_one_consent_and_then_falls_back(deps, messenge
 def test_a_refused_channel_passes_on_and_a_busy_one_is_retried(deps, messenger):
     c = campaign(group_size=2)
     leader = user()
-    notifications.record_consents(leader, ['tpl-group_opened'])
+    notifications.record_consents(deps, leader, ['tpl-group_opened'])
     messenger.refuse = {'subscribe'}
     opened = groups.open_group(deps, leader, c.id, '127.0.0.1')
     pay(deps, opened.order)
@@ -69,7 +69,7 @@ def test_a_refused_channel_passes_on_and_a_busy_one_is_retried(deps, messenger):
     n = Notification.get(Notification.kind == 'group_opened')
     assert (n.status, n.channel) == ('sent', 'inbox')
     messenger.refuse = set()
-    notifications.record_consents(leader, ['tpl-group_succeeded'])
+    notifications.record_consents(deps, leader, ['tpl-group_succeeded'])
     messenger.fail = 1
     pay(deps, groups.join_group(deps, user(), opened.group.share_code, '127.0.0.1').order)
     results = deps.jobs.run()

@@ -61,7 +61,7 @@ def test_no_nudge_for_a_full_group_and_consent_is_honoured(deps, clock, messenge
     assert nudges.send_nudge(deps, full.id, 3600) == 0
     c2 = campaign(group_size=3, duration_s=3 * 3600, nudge_offsets_s=[3600])
     group, leader, _ = formed_group(deps, c2, members=0)
-    notifications.record_consents(leader, ['tpl-deadline_nudge'])
+    notifications.record_consents(deps, leader, ['tpl-deadline_nudge'])
     clock.advance(2 * 3600)
     assert nudges.send_nudge(deps, group.id, 3600) == 1
     deps.jobs.run()
@@ -92,7 +92,7 @@ def test_a_nudge_in_quiet_hours_waits_for_the_morning_and_is_dropped_if_the_grou
 def test_a_broadcast_run_twice_sends_to_each_person_once(deps, clock, messenger):
     c = campaign(group_size=3, duration_s=1800)
     group, leader, members = formed_group(deps, c, members=1)
-    notifications.record_consents(leader, ['tpl-broadcast'])
+    notifications.record_consents(deps, leader, ['tpl-broadcast'])
     b = broadcasts.create_broadcast(deps, {'type': 'expiring_short', 'within_s': 3600}, '最后半小时，快来拼！')
     deps.jobs.run(only={'run_broadcast'})
     first = Broadcast.get_by_id(b.id)

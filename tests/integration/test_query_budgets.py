@@ -10,8 +10,10 @@ from tests.integration.test_user_tokens import token_for
 from tests.support.builders import campaign, pay, user
 from tests.support.statements import counted
 
-JOIN_BUDGET = 7  # the group; a check; the check again under the user's lock; order, seat, event; the live counts
-MEMBER_PAYMENT_BUDGET = 18
+JOIN_BUDGET = 7  # the group; a check; the check again under the user's lock; order, seat, event; the progress
+# the order; the group locked; paid; its seat; the seat's facts; seat paid; first payment; the progress;
+# the joiner (the live avatar); the event; the others to tell; their messages; the messages to send
+MEMBER_PAYMENT_BUDGET = 13
 SETTLE_FAILED_BUDGET = 9
 ORDERS_LISTING_BUDGET = 2  # the token's user; the orders with their groups and refunds; nothing per order
 

@@ -11,6 +11,7 @@ from bot import conversation
 from groupbuy import groups, identity, notifications, nudges, sharing
 from groupbuy.clock import ManualClock
 from groupbuy.models import Group
+from groupbuy.progress import progress_of
 from posters.drawing import PosterContent, poster_lines
 from posters.pictures import poster_words
 from tests.integration.test_bot_conversation import push, runtime
@@ -37,7 +38,7 @@ def group(deps, clock):
     deps.quiet_hours = None
     leader = identity.sign_in_miniapp(deps, 'mp-wen', 'union-wen').user
     identity.sign_in_official_account(deps, 'oa-wen', 'union-wen', channel='oa_follow')
-    notifications.record_consents(leader, ['tpl-group_opened', 'tpl-deadline_nudge'])
+    notifications.record_consents(deps, leader, ['tpl-group_opened', 'tpl-deadline_nudge'])
     opened = groups.open_group(deps, leader, campaign(group_size=3, duration_s=DURATION_S).id, '127.0.0.1')
     pay(deps, opened.order)
     pay(deps, groups.join_group(deps, user(), opened.group.share_code, '127.0.0.1').order)
@@ -82,7 +83,7 @@ def test_the_push_the_page_the_bot_and_the_poster_say_the_same_time_left_and_dea
 
     bot = conversation.answer(runtime(deps), push('oa-wen', MsgType='text', Content='我的拼团', MsgId='w1'), 'w1')
 
-    words = poster_words(sharing.progress_of(group.share_code), clock.now())
+    words = poster_words(progress_of(group.share_code), clock.now())
     poster = poster_lines(PosterContent(**words, size=group.size, paid=2, code_png=b''))
 
     assert deadline == '5月10日 15:46'

@@ -204,16 +204,17 @@ def test_the_messenger_passes_misconfigured_messages_to_the_next_channel_and_ret
 
 
 @pytest.fixture
-def pushes(deps, sandbox, client, oa, monkeypatch):
+def pushes(deps, sandbox, client, oa):
     """deps whose messenger talks to the sandbox; a user reachable by subscribe message and by the
     official account, holding one consent for the broadcast template the app is configured with."""
-    deps.messenger = WeChatMessenger(client, oa, DEFAULT_APP_ID, LoggingSmsProvider())
+    templates = templates_msg.default_template_ids()  # Settings.message_templates
+    deps.messenger = WeChatMessenger(client, oa, DEFAULT_APP_ID, LoggingSmsProvider(), templates)
     deps.quiet_hours = None
     user = User.create(openid='o-push', oa_openid='o-push-oa', follows_oa=True)
 
     def deliver(template_id, caplog):
-        monkeypatch.setenv('WECHAT_TPL_BROADCAST', template_id)
-        notifications.record_consents(user, [template_id])
+        templates['broadcast'] = (template_id, 'oa-tpl-broadcast')  # as WECHAT_TPL_BROADCAST sets it
+        notifications.record_consents(deps, user, [template_id])
         consent(sandbox, 'o-push', template_id)
         n = Notification.create(user=user, kind='broadcast', payload=json.dumps({'message': '今晚答疑'}),
                                 dedupe_key=f'test:{template_id}', created_at=utcnow())

@@ -4,6 +4,7 @@ import pytest
 
 from groupbuy import accounts, identity
 from groupbuy.models import User
+from tests.support.builders import login
 
 
 @pytest.fixture
@@ -39,10 +40,10 @@ def test_a_merged_away_id_is_never_given_to_the_next_newcomer(deps):
 
 def test_ids_stay_unique_when_the_newest_row_is_deleted(deps):
     """The SQLite trap itself: without AUTOINCREMENT the largest id comes back after a delete."""
-    first = accounts.login('openid-a')[0]
-    last = accounts.login('openid-b')[0]
+    first = login('openid-a')[0]
+    last = login('openid-b')[0]
     User.delete().where(User.id == last.id).execute()
-    assert accounts.login('openid-c')[0].id > last.id > first.id
+    assert login('openid-c')[0].id > last.id > first.id
 
 
 def test_the_merged_away_visitors_token_cannot_read_or_edit_a_stranger(deps, app):
@@ -59,7 +60,7 @@ def test_the_merged_away_visitors_token_cannot_read_or_edit_a_stranger(deps, app
 
 def test_a_token_for_an_earlier_holder_of_an_id_is_refused(deps, app):
     """Even if an id came back (a restored backup), the token names the key of its holder."""
-    user = accounts.login('openid-old')[0]
+    user = login('openid-old')[0]
     token = token_for(app, user)
     User.delete().where(User.id == user.id).execute()
     User.create(id=user.id, openid='openid-new')
@@ -67,7 +68,7 @@ def test_a_token_for_an_earlier_holder_of_an_id_is_refused(deps, app):
 
 
 def test_revoking_stops_every_token_and_a_new_one_works(deps, app):
-    user = accounts.login('openid-rev')[0]
+    user = login('openid-rev')[0]
     old_tokens = [token_for(app, user), token_for(app, user)]
     client = app.test_client()
     assert me(client, old_tokens[0]).status_code == 200
@@ -78,7 +79,7 @@ def test_revoking_stops_every_token_and_a_new_one_works(deps, app):
 
 
 def test_flask_revoke_tokens_signs_a_user_out(deps, app):
-    user = accounts.login('openid-cli')[0]
+    user = login('openid-cli')[0]
     token = token_for(app, user)
     result = app.test_cli_runner().invoke(args=['revoke-tokens', str(user.id)])
     assert result.exit_code == 0, result.output
@@ -88,7 +89,7 @@ def test_flask_revoke_tokens_signs_a_user_out(deps, app):
 
 def test_a_page_that_carries_a_token_is_never_cached(deps, app):
     """The H5 session and the login answer carry tokens: `Cache-Control: no-store`."""
-    user = accounts.login('openid-cache')[0]
+    user = login('openid-cache')[0]
     from flask import jsonify
 
     from miniapp_api.auth import issue_token

@@ -61,3 +61,11 @@ def test_a_missing_font_file_falls_back_instead_of_crashing():
 def test_the_card_picture_is_five_by_four():
     image = Image.open(io.BytesIO(draw_card_thumb(None, 'Python 入门', '还差2人 ¥99')))
     assert (image.format, image.size) == ('PNG', THUMB_SIZE)
+
+
+def test_the_configured_font_is_used_when_it_is_a_file(tmp_path):
+    """POSTER_FONT (Settings.poster_font) is preferred; a path that is no file falls back to an installed one."""
+    mine = tmp_path / 'mine.ttc'
+    mine.write_bytes(b'')
+    assert fonts.cjk_font_path(str(mine)) == str(mine)
+    assert fonts.cjk_font_path(str(tmp_path / 'missing.ttc')) == fonts.cjk_font_path()

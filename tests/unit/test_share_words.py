@@ -4,7 +4,8 @@ import datetime as dt
 import pytest
 
 from groupbuy import referrals
-from groupbuy.sharing import GroupProgress, miniapp_path, share_title, status_line
+from groupbuy.progress import Progress
+from groupbuy.sharing import miniapp_path, share_title, status_line
 from groupbuy.wording import deadline_text, time_left, yuan
 from posters.pictures import scene_for
 
@@ -15,9 +16,9 @@ def progress(**changes):
     values = dict(group_id=1, campaign_id=1, share_code='AbCdEf-_1234', status='forming',
                   course_title='Python入门', cover_url='', price_fen=9900, list_price_fen=19900, size=3, paid=1,
                   deadline_at=NOW + dt.timedelta(hours=3, minutes=12), leader_nickname='alice',
-                  leader_avatar_url='')
+                  leader_avatar_url='', reserved=0)
     values.update(changes)
-    return GroupProgress(**values)
+    return Progress(**values)
 
 
 def test_a_card_with_room_says_seats_left_and_price():

@@ -1,0 +1,158 @@
+"""What happened, as typed values. A transition changes rows and emits these (`Transition.emit`); what
+follows from each — the analytics log, the notification outbox, the seat ledger, the deadline index,
+live events, jobs — is registered in one place, groupbuy/subscribers.py. Events carry the rows in
+hand and the group's `Progress` as of the transition, so no handler has to read them again."""
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .models import Group, Order, Refund, Seat
+from .progress import Progress
+
+
+@dataclass(frozen=True)
+class GroupOpened:
+    """A leader took the first seat of a new group (pending until they pay)."""
+    group: Group
+    seat: Seat
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class SeatReserved:
+    """Someone holds a seat for the pay window."""
+    group: Group
+    seat: Seat
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class SeatPaid:
+    """A payment kept its seat (leader or member); GroupFormed or MemberJoined follows."""
+    group: Group
+    seat: Seat
+    order: Order
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class GroupFormed:
+    """The leader paid: the group is open to join until its deadline."""
+    group: Group
+    seat: Seat
+    member: dict  # the leader as the live page shows them
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class MemberJoined:
+    """A member's payment kept their seat."""
+    group: Group
+    seat: Seat
+    member: dict
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class SeatReleased:
+    """A pay window ended unpaid (a member's: the group stays open)."""
+    group: Group
+    seat: Seat
+    progress: Progress
+    close_later: bool  # WeChat could not be asked: close the payment by job
+
+
+@dataclass(frozen=True)
+class GroupCancelled:
+    """The leader's pay window ended unpaid: the group never opened."""
+    group: Group
+    seat: Seat
+    progress: Progress
+    close_later: bool
+
+
+@dataclass(frozen=True)
+class ReservationsDropped:
+    """A group closed while people were still paying: their seats and orders are gone."""
+    group: Group
+    seats: list[Seat]
+
+
+@dataclass(frozen=True)
+class GroupSucceeded:
+    group: Group
+    progress: Progress
+    fulfilled: list[Order]  # orders that gave their payer the course
+    refunded_twice: list[Order] = field(default_factory=list)  # payers who already owned it
+    virtual: bool = False  # decided by the campaign's auto-complete ratio, not a full group
+
+
+@dataclass(frozen=True)
+class GroupFailed:
+    group: Group
+    progress: Progress
+    refunded: list[Order]
+
+
+@dataclass(frozen=True)
+class RefundsStarted:
+    """Orders moved to refunding, each with its refund row; the refund job makes the call."""
+    orders: list[Order]
+    reason: str  # group_failed | late_payment | already_enrolled
+    campaign_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RefundSucceeded:
+    refund: Refund
+    user_id: int
+
+
+@dataclass(frozen=True)
+class RefundNeedsAttention:
+    """WeChat said the refund went wrong (CHANGE, REFUNDCLOSE): an operator must look."""
+    refund: Refund
+    trouble: str
+
+
+@dataclass(frozen=True)
+class RefundRetried:
+    """An operator fixed the cause and sent a failed refund again."""
+    refund: Refund
+    out_refund_no: str  # the number this attempt uses (a closed refund gets the next one)
+
+
+@dataclass(frozen=True)
+class UserRegistered:
+    user_id: int
+    referred_by: int | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class UsersMerged:
+    kept_id: int
+    dropped_id: int
+    live_group_ids: list[int]  # groups whose ledger entry moves to the kept id
+
+
+@dataclass(frozen=True)
+class FollowChanged:
+    """The user followed or unfollowed the official account."""
+    user_id: int
+    following: bool
+
+
+@dataclass(frozen=True)
+class ShareClicked:
+    viewer_id: int | None
+    group_id: int | None
+    campaign_id: int | None
+    props: dict
+
+
+@dataclass(frozen=True)
+class NudgeSent:
+    progress: Progress
+    offset_s: int
+    recipients: list[int]
+    not_before: dt.datetime | None  # quiet hours hold the pushes back until then

@@ -1,0 +1,11 @@
+"""The analytics log: append-only rows of what happened (opened, joined, paid, succeeded, failed, ...).
+Written by groupbuy/subscribers.py's `Logged` handlers, inside the transaction of what they log."""
+import json
+
+from .models import Event
+
+
+def record(kind: str, *, at, user=None, group=None, campaign=None, **props) -> None:
+    """`at`: the transition's moment (deps.now()), never the wall clock."""
+    Event.create(kind=kind, user=user, group=group, campaign=campaign, at=at,
+                 props=json.dumps(props, ensure_ascii=False, default=str))

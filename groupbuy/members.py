@@ -1,0 +1,18 @@
+"""Who is in a group: the paid members (the avatar row, the people a push goes to) and one user's seat."""
+from .models import Group, Seat, User
+
+
+def paid_members(group: Group) -> list[Seat]:
+    """Paid seats with their users, in the order they joined (the avatar row)."""
+    return list(Seat.select(Seat, User).join(User)
+                .where(Seat.group == group.id, Seat.status == 'paid').order_by(Seat.id))
+
+
+def paid_member_ids(group_id: int) -> list[int]:
+    return [s.user_id for s in Seat.select(Seat.user).where(Seat.group == group_id, Seat.status == 'paid')]
+
+
+def seat_of(group: Group, user: User) -> Seat | None:
+    """The user's latest seat in the group, whatever its status."""
+    return (Seat.select().where(Seat.group == group.id, Seat.user == user.id)
+            .order_by(Seat.id.desc()).first())

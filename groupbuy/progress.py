@@ -1,0 +1,86 @@
+"""A group's progress — status, seats paid and held, seats left, deadline, what it sells, who leads it.
+
+Computed in one query, once per transition (inside its transaction, after its writes), and handed
+to everything that shows it: pushes, live events, the API, pages, the bot, posters, share titles.
+Nothing else counts a group's seats, so they can never disagree about the same moment.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import JOIN, fn
+
+from . import errors
+from .clock import to_ms
+from .models import Campaign, Course, Group, Seat, User
+
+
+@dataclass(frozen=True)
+class Progress:
+    group_id: int
+    campaign_id: int
+    share_code: str
+    status: str
+    size: int
+    paid: int
+    reserved: int         # seats held by people paying right now ("2 人正在支付")
+    deadline_at: dt.datetime | None
+    course_title: str
+    cover_url: str
+    price_fen: int        # what a joiner pays
+    list_price_fen: int   # the course's own price
+    leader_nickname: str
+    leader_avatar_url: str
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.size - self.paid, 0)
+
+    def seconds_left(self, now: dt.datetime) -> int:
+        return max(int((self.deadline_at - now).total_seconds()), 0) if self.deadline_at else 0
+
+    def joinable(self, now: dt.datetime) -> bool:
+        return self.status == 'forming' and self.seats_left > 0 and self.seconds_left(now) > 0
+
+    @property
+    def version(self) -> str:
+        """Changes whenever what a poster shows changes (caches key on it)."""
+        deadline = to_ms(self.deadline_at) if self.deadline_at else 0
+        return f'{self.status}-{self.paid}-{deadline}'
+
+
+def query():
+    """Groups with campaign, course, leader and their seat counts: filter it, then `from_row` each."""
+    return (Group.select(Group, Campaign, Course, User,
+                         fn.COUNT(Seat.id).filter(Seat.status == 'paid').alias('paid_count'),
+                         fn.COUNT(Seat.id).filter(Seat.status == 'reserved').alias('reserved_count'))
+            .join(Campaign).join(Course)
+            .switch(Group).join(User, on=(Group.leader == User.id), attr='leader')
+            .switch(Group).join(Seat, JOIN.LEFT_OUTER, on=(Seat.group == Group.id))
+            .group_by(Group.id, Campaign.id, Course.id, User.id))
+
+
+def from_row(group: Group) -> Progress:
+    campaign = group.campaign
+    return Progress(
+        group_id=group.id, campaign_id=campaign.id, share_code=group.share_code, status=group.status,
+        size=group.size, paid=group.paid_count, reserved=group.reserved_count, deadline_at=group.deadline_at,
+        course_title=campaign.course.title, cover_url=campaign.course.cover_url,
+        price_fen=campaign.group_price_fen, list_price_fen=campaign.course.price_fen,
+        leader_nickname=group.leader.nickname, leader_avatar_url=group.leader.avatar_url)
+
+
+def progress_of_group(group_id: int) -> Progress:
+    """Raises NotFound."""
+    return _one(query().where(Group.id == group_id))
+
+
+def progress_of(share_code: str) -> Progress:
+    """Raises NotFound."""
+    return _one(query().where(Group.share_code == share_code))
+
+
+def _one(q) -> Progress:
+    row = q.first()
+    if row is None:
+        raise errors.NotFound('no group with that share code')
+    return from_row(row)
