@@ -19,10 +19,9 @@ class GroupOpened:
 
 @dataclass(frozen=True)
 class SeatReserved:
-    """Someone holds a seat for the pay window."""
+    """Someone holds a seat for the pay window (the live event reads the group's progress after commit)."""
     group: Group
     seat: Seat
-    progress: Progress
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,9 @@ class MemberJoined:
 
 @dataclass(frozen=True)
 class SeatReleased:
-    """A pay window ended unpaid (a member's: the group stays open)."""
+    """A pay window ended unpaid, or a payment came too late for the seat it held (the group stays open)."""
     group: Group
     seat: Seat
-    progress: Progress
     close_later: bool  # WeChat could not be asked: close the payment by job
 
 

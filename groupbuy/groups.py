@@ -86,20 +86,23 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
     except BaseException:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
+    t = None
     try:
         with transition(deps, now) as t:
             _ensure_may_buy(user, campaign, lock=True, group=group)
             order, seat = _create_order_and_seat(group, campaign, user, 'member', until, now, trade_no,
                                                  prepay.prepay_id)
-            progress = progress_of_group(group.id)
-            t.emit(SeatReserved(group, seat, progress))
+            t.emit(SeatReserved(group, seat))
     except BaseException as exc:
+        if t is not None and t.committed:
+            raise  # the seat is written: interrupted in an after-commit handler, nothing to take back
         deps.ledger.release(group.id, user.id, to_ms(until))
         _close_quietly(deps, trade_no)  # nobody was given this payment: WeChat must not take it either
         if isinstance(exc, IntegrityError):
             raise errors.AlreadyJoined() from None
         raise
-    return Checkout(group=group, order=order, pay_params=prepay.pay_params, progress=progress)
+    return Checkout(group=group, order=order, pay_params=prepay.pay_params,
+                    progress=t.committed_progress(group.id))  # read once: the live event's too
 
 
 def find_group(share_code: str) -> Group:

@@ -48,11 +48,12 @@ def set_following(deps, oa_openid: str, following: bool, referrer_id: int | None
         user = User.get_or_none(User.oa_openid == oa_openid)
         if user is None:
             return None
-    with transition(deps) as t:
-        changed = User.update(follows_oa=following).where(User.id == user.id,
-                                                          User.follows_oa != following).execute()
-        if changed:
-            t.emit(FollowChanged(user.id, following))
+    if user.follows_oa != following:  # the bot calls this for every message: no write when nothing changes
+        with transition(deps) as t:
+            changed = User.update(follows_oa=following).where(User.id == user.id,
+                                                              User.follows_oa != following).execute()
+            if changed:
+                t.emit(FollowChanged(user.id, following))
     user.follows_oa = following
     return user
 

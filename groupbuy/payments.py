@@ -54,7 +54,7 @@ def record_payment(deps, notice: PaymentNotice) -> str:
             return _seat_paid(t, seat, group, order)
         if seat.status == 'reserved':  # paid too late for a seat it still held: the seat goes too
             Seat.update(status='released').where(Seat.id == seat.id).execute()
-            t.emit(SeatReleased(group, seat, progress_of_group(group.id), close_later=False))
+            t.emit(SeatReleased(group, seat, close_later=False))
         outcomes.start_refund(t, order, 'late_payment', campaign_id=group.campaign_id)
         return 'refunding'
 

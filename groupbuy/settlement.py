@@ -1,5 +1,6 @@
 """Timed transitions: a group's deadline and a seat's pay window. Each is an idempotent job."""
 import datetime as dt
+import logging
 
 from . import outcomes, payments, rules
 from .clock import to_ms
@@ -10,6 +11,7 @@ from .progress import progress_of_group
 from .ports import GatewayError
 from .transition import transition
 
+log = logging.getLogger(__name__)
 USERPAYING_GRACE_S = 60  # how long past its window a seat waits for a payer WeChat says is paying
 
 
@@ -25,7 +27,10 @@ def settle_group(deps, group_id: int) -> str:
         if t.now >= group.deadline_at:
             return _decide(t, group)
         due_at = group.deadline_at
-    deps.deadlines.schedule('settle', group_id, to_ms(due_at))  # woken early: sleep again until it is due
+    try:  # woken early: sleep again until it is due (if Redis is away, the sweeper finds it when overdue)
+        deps.deadlines.schedule('settle', group_id, to_ms(due_at))
+    except Exception:  # noqa: BLE001 — Redis away; the database still holds the deadline
+        log.exception('could not reschedule the settlement of group %s; the sweeper will find it', group_id)
     return 'not_due'
 
 
@@ -75,7 +80,7 @@ def release_seat(deps, seat_id: int, force: bool = False) -> bool:
                 Group.id == group.id, Group.status == 'pending').execute()
             t.emit(GroupCancelled(group, seat, progress_of_group(group.id), close_later))
         else:
-            t.emit(SeatReleased(group, seat, progress_of_group(group.id), close_later))
+            t.emit(SeatReleased(group, seat, close_later))
     return True
 
 

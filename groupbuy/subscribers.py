@@ -20,6 +20,7 @@ from .seat_ledger import LedgerSeat
 from .wording import yuan
 
 REFUND_TIMING = '原路退回，1–3 个工作日到账'
+OPEN = ('pending', 'forming')
 
 
 class Logged:
@@ -35,13 +36,18 @@ class Logged:
 
 
 class Live:
-    """Publish the event on the group's live channel, with the progress it carries."""
+    """Publish the event on the group's live channel. A closed group's progress is final: the event's own
+    snapshot is published. An open group's is read after commit (`Transition.committed_progress`), so a
+    join or payment committed meanwhile is never shown undone."""
 
     def __init__(self, kind: str, extra=None):
         self.kind, self.extra, self.__name__ = kind, extra, f'live {kind}'
 
     def __call__(self, t, event) -> None:
-        live_events.announce(t.deps, event.progress, self.kind, **(self.extra(event) if self.extra else {}))
+        p = getattr(event, 'progress', None)
+        if p is None or p.status in OPEN:
+            p = t.committed_progress(event.group.id)
+        live_events.announce(t.deps, p, self.kind, **(self.extra(event) if self.extra else {}))
 
 
 def _in_group(e, **props) -> dict:

@@ -54,14 +54,14 @@ def test_the_last_seat_publishes_the_join_then_the_success_and_tells_nobody_a_se
 def test_a_transition_that_rolls_back_logs_nothing_and_runs_no_after_commit_handler(deps):
     group = open_and_form(deps, campaign(group_size=3), user())
     member = user()
-    checkout = groups.join_group(deps, member, group.share_code, '127.0.0.1')
+    groups.join_group(deps, member, group.share_code, '127.0.0.1')
     seat = seat_of(group, member)
     before = len(live_history(deps, group.share_code))
     newcomer = user()
     with pytest.raises(RuntimeError):
         with transition(deps) as t:
             t.emit(UserRegistered(newcomer.id, None, 'test'))  # in the transaction: an analytics row
-            t.emit(SeatReserved(group, seat, checkout.progress))  # after commit: the live event
+            t.emit(SeatReserved(group, seat))  # after commit: the live event
             raise RuntimeError('the transition failed after emitting')
     assert not Event.select().where(Event.user == newcomer.id, Event.kind == 'user_registered',
                                     Event.props.contains('test')).exists()

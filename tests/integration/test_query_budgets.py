@@ -11,9 +11,11 @@ from tests.support.builders import campaign, pay, user
 from tests.support.statements import counted
 
 JOIN_BUDGET = 7  # the group; a check; the check again under the user's lock; order, seat, event; the progress
+# (read after commit, once, for the live event and the joiner's answer)
 # the order; the group locked; paid; its seat; the seat's facts; seat paid; first payment; the progress;
-# the joiner (the live avatar); the event; the others to tell; their messages; the messages to send
-MEMBER_PAYMENT_BUDGET = 13
+# the joiner (the live avatar); the event; the others to tell; their messages; the messages to send;
+# after commit, the open group's progress for the live page (groupbuy/subscribers.py: Live)
+MEMBER_PAYMENT_BUDGET = 14
 SETTLE_FAILED_BUDGET = 9
 ORDERS_LISTING_BUDGET = 2  # the token's user; the orders with their groups and refunds; nothing per order
 
