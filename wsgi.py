@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    logging.getLogger('apscheduler').setLevel(logging.WARNING)  # it logs every 0.1 s tick at INFO
     runtime = bootstrap(settings)
     app.extensions['pinke'] = runtime
     from jobs import runtime as job_runtime
