@@ -64,7 +64,8 @@ def seed(n: int, spread_s: float, lead_s: float) -> dt.datetime:
     with db.atomic():
         for user, deadline in rows:
             group = Group.create(campaign=campaign, leader=user, share_code=secrets.token_urlsafe(9), size=3,
-                                 status='forming', deadline_at=deadline, opened_at=now)
+                                 duration_s=campaign.duration_s, price_fen=9900, status='forming',
+                                 deadline_at=deadline, opened_at=now)
             order = Order.create(user=user, group=group, course=course, amount_fen=9900, status='paid',
                                  out_trade_no=f'PK{secrets.token_hex(11)}', transaction_id='bench', paid_at=now)
             Seat.create(group=group, user=user, order=order, role='leader', status='paid', reserved_until=now)

@@ -41,9 +41,11 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
             locked(Campaign.select().where(Campaign.id == campaign.id)).execute()
             if catalog.groups_opened(campaign) >= campaign.max_groups:
                 raise errors.LimitReached('this campaign has no more groups to open')
-        group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(),
-                             size=campaign.group_size, status='pending', opened_at=now)
-        order, seat = _create_order_and_seat(group, campaign, user, 'leader', until, now, _new_trade_no(now))
+        group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(), size=campaign.group_size,
+                             duration_s=campaign.duration_s, price_fen=campaign.group_price_fen, status='pending',
+                             opened_at=now)
+        order, seat = _create_order_and_seat(group, user, 'leader', catalog.price_for(campaign, 'leader'), until, now,
+                                             _new_trade_no(now))
         progress = progress_of_group(group.id)
         t.emit(GroupOpened(group, seat, progress))
     return _checkout(deps, user, group, order, seat, client_ip, progress)
@@ -82,7 +84,7 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         raise {'full': errors.GroupFull, 'already': errors.AlreadyJoined}.get(verdict, errors.GroupClosed)()
     trade_no = _new_trade_no(now)
     try:
-        prepay = _prepay(deps, user, group, trade_no, catalog.price_for(campaign, 'member'), until, client_ip)
+        prepay = _prepay(deps, user, group, trade_no, group.price_fen, until, client_ip)
     except BaseException:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
@@ -90,7 +92,7 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
     try:
         with transition(deps, now) as t:
             _ensure_may_buy(user, campaign, lock=True, group=group)
-            order, seat = _create_order_and_seat(group, campaign, user, 'member', until, now, trade_no,
+            order, seat = _create_order_and_seat(group, user, 'member', group.price_fen, until, now, trade_no,
                                                  prepay.prepay_id)
             t.emit(SeatReserved(group, seat))
     except BaseException as exc:
@@ -157,10 +159,9 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
         raise errors.LimitReached(f'you can take part in {campaign.per_user_limit} group(s) of this campaign')
 
 
-def _create_order_and_seat(group, campaign, user, role, until, now, trade_no, prepay_id=None) -> tuple[Order, Seat]:
-    order = Order.create(user=user, group=group, course=campaign.course_id,
-                         amount_fen=catalog.price_for(campaign, role), status='created',
-                         out_trade_no=trade_no, prepay_id=prepay_id, created_at=now)
+def _create_order_and_seat(group, user, role, amount_fen, until, now, trade_no, prepay_id=None) -> tuple[Order, Seat]:
+    order = Order.create(user=user, group=group, course=group.campaign.course_id, amount_fen=amount_fen,
+                         status='created', out_trade_no=trade_no, prepay_id=prepay_id, created_at=now)
     seat = Seat.create(group=group, user=user, order=order, role=role, status='reserved',
                        reserved_until=until, created_at=now)
     return order, seat

@@ -82,6 +82,22 @@ class Campaign(BaseModel):
     status = CharField(max_length=16, default='active')  # draft | active | paused | ended
     created_at = DateTimeField(default=utcnow)
     nudge_offsets = CharField(max_length=64, default='7200,900')  # seconds before the deadline, comma-separated
+    winner_variant = CharField(max_length=32, null=True)  # an A/B test stopped: new groups take this variant
+
+
+class CampaignVariant(BaseModel):
+    """One arm of a campaign's A/B test of group rules. A leader's group takes one (stable hash of campaign
+    and leader, by weight); the group keeps those rules (`Group.duration_s`, `Group.price_fen`) to the end."""
+    campaign = ForeignKeyField(Campaign, backref='variants', on_delete='CASCADE')
+    name = CharField(max_length=32)
+    weight = IntegerField(default=1)
+    group_size = IntegerField()
+    duration_s = IntegerField()
+    group_price_fen = IntegerField()
+    leader_price_fen = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((('campaign', 'name'), True),)
 
 
 class Group(BaseModel):
@@ -94,6 +110,10 @@ class Group(BaseModel):
     opened_at = DateTimeField(default=utcnow)
     closed_at = DateTimeField(null=True)
     variant = CharField(max_length=32, null=True)
+    # The rules the group was opened with (its campaign's, or its variant's): a campaign edited or a test
+    # stopped later changes new groups only.
+    duration_s = IntegerField()
+    price_fen = IntegerField()  # what a member pays
 
 
 class Order(BaseModel):
@@ -207,5 +227,36 @@ class Event(BaseModel):
     props = TextField(default='{}')
 
 
+class Operator(BaseModel):
+    """Someone who runs the shop in the console (/admin): `operator` (campaigns, groups, broadcasts),
+    `analyst` (reads everything, exports), `finance` (refunds, the money audit)."""
+    name = CharField(max_length=64, unique=True)
+    password_hash = CharField(max_length=255)  # werkzeug's scrypt
+    role = CharField(max_length=16)
+    created_at = DateTimeField(default=utcnow)
+    disabled_at = DateTimeField(null=True)
+
+
+class OperatorSession(BaseModel):
+    """A signed-in console browser. The cookie holds a random token; only its SHA-256 is stored."""
+    token_hash = CharField(max_length=64, unique=True)
+    operator = ForeignKeyField(Operator, backref='sessions', on_delete='CASCADE')
+    csrf_token = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
+    ended_at = DateTimeField(null=True)
+
+
+class OperatorAction(BaseModel):
+    """Who did what to what, when, before → after: every operator action, console or bearer token."""
+    operator = ForeignKeyField(Operator, null=True, backref='actions', on_delete='SET NULL')
+    actor = CharField(max_length=64)  # the operator's name, or 'ADMIN_TOKEN' for automation
+    action = CharField(max_length=64)
+    target = CharField(max_length=64)
+    before = TextField(default='{}')
+    after = TextField(default='{}')
+    at = DateTimeField(default=utcnow, index=True)
+
+
 ALL_MODELS = [User, Course, Campaign, Group, Order, Seat, Refund, Enrollment, Notification, Event,
-              SubscriptionConsent, Broadcast, SmsMessage]
+              SubscriptionConsent, Broadcast, SmsMessage, CampaignVariant, Operator, OperatorSession, OperatorAction]

@@ -19,7 +19,7 @@ def offsets_of(campaign) -> list[int]:
 
 def nudges_due(group: Group, now: dt.datetime) -> dict[str, int]:
     """{deadline-index item: due_ms} for the group's nudges (`rules.nudge_times`)."""
-    times = rules.nudge_times(group.deadline_at, group.campaign.duration_s, offsets_of(group.campaign), now)
+    times = rules.nudge_times(group.deadline_at, group.duration_s, offsets_of(group.campaign), now)
     return {item_key('nudge', group.id, offset): to_ms(at) for offset, at in times.items()}
 
 

@@ -97,7 +97,7 @@ def _seat_paid(t, seat, group, order) -> str:
     Seat.update(status='paid').where(Seat.id == seat.id).execute()
     User.update(first_paid_at=t.now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
     if seat.role == 'leader':
-        deadline = t.now + dt.timedelta(seconds=group.campaign.duration_s)
+        deadline = t.now + dt.timedelta(seconds=group.duration_s)
         Group.update(status='forming', deadline_at=deadline).where(Group.id == group.id).execute()
         group.status, group.deadline_at = 'forming', deadline
     progress = progress_of_group(group.id)

@@ -65,7 +65,7 @@ def from_row(group: Group) -> Progress:
         group_id=group.id, campaign_id=campaign.id, share_code=group.share_code, status=group.status,
         size=group.size, paid=group.paid_count, reserved=group.reserved_count, deadline_at=group.deadline_at,
         course_title=campaign.course.title, cover_url=campaign.course.cover_url,
-        price_fen=campaign.group_price_fen, list_price_fen=campaign.course.price_fen,
+        price_fen=group.price_fen, list_price_fen=campaign.course.price_fen,
         leader_nickname=group.leader.nickname, leader_avatar_url=group.leader.avatar_url)
 
 
