@@ -43,8 +43,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Every route the system serves: the API and H5 pages (miniapp_api) and the official account's bot."""
+    """Every route the system serves: the API and H5 pages (miniapp_api), the official account's bot and the
+    operator console (console)."""
+    import console
     import miniapp_api
     from bot import callback
     miniapp_api.init_app(app)
     app.register_blueprint(callback.bp)
+    console.init_app(app)

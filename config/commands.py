@@ -1,4 +1,4 @@
-"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, revoke-tokens, up."""
+"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, revoke-tokens, admin, up."""
 import sys
 
 import click
@@ -100,6 +100,44 @@ def revoke_tokens_command(user_id):
     click.echo(f'user {user_id}: every token revoked')
 
 
+@click.group('admin')
+def admin_group():
+    """Operator accounts for the console (/admin)."""
+
+
+@admin_group.command('create')
+@click.argument('name')
+@click.option('--role', type=click.Choice(['operator', 'analyst', 'finance']), required=True,
+              help='operator: campaigns, groups, broadcasts; analyst: read and export; finance: refunds, audit')
+@click.option('--password', prompt=True, hide_input=True, confirmation_prompt=True,
+              help='at least 10 characters (asked for when not given)')
+@with_appcontext
+def admin_create_command(name, role, password):
+    """Make an operator account (the first one, or another)."""
+    from groupbuy import errors, operators
+    try:
+        operator = operators.create_operator(name, password, role, _runtime().deps.now())
+    except errors.InvalidInput as exc:
+        raise click.ClickException(exc.message)
+    operators.record_action(None, 'create_operator', f'operator:{operator.id}', _runtime().deps.now(),
+                            after={'name': name, 'role': role, 'by': 'flask admin create'})
+    click.echo(f'operator {name} ({role}) created: sign in at {_runtime().settings.public_base_url}/admin/')
+
+
+@admin_group.command('disable')
+@click.argument('name')
+@with_appcontext
+def admin_disable_command(name):
+    """Someone left: no more sign-ins, and their open sessions end now."""
+    from groupbuy import errors, operators
+    try:
+        operator = operators.disable(name, _runtime().deps.now())
+    except errors.NotFound as exc:
+        raise click.ClickException(exc.message)
+    operators.record_action(None, 'disable_operator', f'operator:{operator.id}', _runtime().deps.now())
+    click.echo(f'operator {name} disabled')
+
+
 @click.command('up')
 @with_appcontext
 def up_command():
@@ -110,5 +148,5 @@ def up_command():
 
 def init_app(app) -> None:
     for command in (migrate_command, seed_demo_command, audit_command, worker_command,
-                    scheduler_command, rebuild_redis_command, revoke_tokens_command, up_command):
+                    scheduler_command, rebuild_redis_command, revoke_tokens_command, admin_group, up_command):
         app.cli.add_command(command)

@@ -1,7 +1,13 @@
 """Demo data for `make run`: one course, a day-long campaign and a two-minute one (to watch a
-group fail and refund without waiting a day)."""
-from groupbuy import catalog
-from groupbuy.models import Course
+group fail and refund without waiting a day), and console accounts for the sandbox only."""
+import json
+import secrets
+from pathlib import Path
+
+from groupbuy import catalog, operators
+from groupbuy.models import Course, Operator
+
+DEMO_OPERATORS = (('demo', 'operator'), ('demo-analyst', 'analyst'), ('demo-finance', 'finance'))
 
 
 def seed_demo() -> list[str]:
@@ -14,3 +20,19 @@ def seed_demo() -> list[str]:
                                     group_price_fen=9900, per_user_limit=1)
     return [f'demo data: course {course.id}, campaign {day.id} (3 people, 24 h), '
             f'campaign {quick.id} (3 people, 2 min)']
+
+
+def seed_demo_operators(data_dir: str, now) -> dict[str, str]:
+    """One console account per role with a random password, kept in DATA_DIR/demo_operators.json so the
+    banner can show them. Only on the sandbox (`flask up` without real WeChat credentials); never when any
+    operator exists already. Returns name → password."""
+    path = Path(data_dir) / 'demo_operators.json'
+    if Operator.select().exists():
+        return json.loads(path.read_text()) if path.exists() else {}
+    made = {}
+    for name, role in DEMO_OPERATORS:
+        made[name] = secrets.token_urlsafe(9)
+        operators.create_operator(name, made[name], role, now)
+    path.write_text(json.dumps(made))
+    path.chmod(0o600)
+    return made

@@ -14,7 +14,7 @@ import requests
 
 from groupbuy.migrations import migrate
 
-from .demo_data import seed_demo
+from .demo_data import seed_demo, seed_demo_operators
 
 
 def child_env(settings) -> dict:
@@ -59,6 +59,7 @@ def run_stack(runtime) -> int:
     print(f'migrations: {migrate(runtime.database) or "up to date"}')
     for line in seed_demo():
         print(line)
+    console_logins = seed_demo_operators(settings.data_dir, runtime.deps.now()) if settings.uses_sandbox else {}
     env = child_env(settings)
     uses_sandbox = settings.uses_sandbox
     procs = {}
@@ -74,7 +75,7 @@ def run_stack(runtime) -> int:
     signal.signal(signal.SIGTERM, stop)
     api = f'http://127.0.0.1:{settings.port}'
     if wait_healthy(f'{api}/healthz'):
-        print(banner(settings, api), flush=True)
+        print(banner(settings, api, console_logins), flush=True)
     else:
         print('the web server did not become healthy; see the log above', flush=True)
         stopping.append(True)
@@ -97,15 +98,18 @@ def run_stack(runtime) -> int:
     return 0 if stopping else 1
 
 
-def banner(settings, api: str) -> str:
+def banner(settings, api: str, console_logins: dict | None = None) -> str:
     sandbox = f'http://127.0.0.1:{settings.sandbox_port}'
     admin = settings.admin_token
+    logins = '  '.join(f'{name} / {password}' for name, password in (console_logins or {}).items()) or \
+        '(flask admin create <name> --role operator)'
     return f"""
 ==================================================================
  Pinke is up.
    API        {api}            (GET /healthz)
    Sandbox    {sandbox}        (stands in for WeChat)
    Admin      Authorization: Bearer {admin}
+   Console    {api}/admin/   {logins}
    Data       {settings.data_dir}   Redis {settings.redis_url}
  Walkthrough (three people fill a group; `jq` optional):
    T1=$(curl -s -XPOST {api}/api/auth/wxlogin -H 'Content-Type: application/json' -d '{{"code":"alice.'$RANDOM'"}}' | jq -r .token)

@@ -7,7 +7,7 @@ import logging
 from . import errors
 from .after_commit import AfterCommit
 from .db import transaction
-from .models import MAX_ID, Broadcast, Group, Notification, Seat, User
+from .models import MAX_ID, Broadcast, Group, Notification, Seat, SubscriptionConsent, User
 from .notifications import deliver_notification, DeliveryFailed, notify
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,33 @@ def recipients(segment: dict, now: dt.datetime) -> list[int]:
     rows = (Seat.select(Seat.user).distinct().where(Seat.group.in_(groups), Seat.status.in_(statuses))
             .order_by(Seat.user))
     return [r.user_id for r in rows]
+
+
+def reach(deps, segment: dict, now: dt.datetime) -> dict[str, int]:
+    """Before sending: how many people the segment holds and which channel would carry each one's push
+    (the first that reaches them, as delivery picks it: a subscribe consent for the broadcast template,
+    else an official-account follow, else a phone; else the in-app inbox only). Raises InvalidInput."""
+    _validate(segment)
+    people = recipients(segment, now)
+    template = deps.messenger.subscribe_template('broadcast') if deps.messenger else None
+    consenting = set()
+    if template and people:
+        consenting = {c.user_id for c in SubscriptionConsent.select(SubscriptionConsent.user).where(
+            SubscriptionConsent.template_id == template, SubscriptionConsent.remaining > 0,
+            SubscriptionConsent.user.in_(people))}
+    counts = {'people': len(people), 'subscribe': 0, 'oa_template': 0, 'sms': 0, 'inbox': 0}
+    if not people:
+        return counts
+    for u in User.select(User.id, User.openid, User.oa_openid, User.follows_oa, User.phone).where(User.id.in_(people)):
+        channel = ('subscribe' if deps.messenger and u.openid and u.id in consenting else
+                   'oa_template' if deps.messenger and u.oa_openid and u.follows_oa else
+                   'sms' if deps.messenger and u.phone else 'inbox')
+        counts[channel] += 1
+    return counts
+
+
+def list_broadcasts(limit: int = 50) -> list[Broadcast]:
+    return list(Broadcast.select().order_by(Broadcast.id.desc()).limit(limit))
 
 
 def run_broadcast(deps, broadcast_id: int, pace=lambda: None) -> Broadcast:

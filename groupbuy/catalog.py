@@ -1,8 +1,12 @@
 """Courses and campaigns: what operators sell and on what group-buy terms."""
 import datetime as dt
+from dataclasses import dataclass
+
+from peewee import prefetch
 
 from . import errors
-from .models import Campaign, Course, Group
+from .db import transaction
+from .models import Campaign, CampaignVariant, Course, Group
 
 CAMPAIGN_STATUSES = ('draft', 'active', 'paused', 'ended')
 # Allowed operator moves; 'ended' is final so a finished campaign cannot be sold again by mistake.
@@ -26,25 +30,53 @@ def create_campaign(*, course_id: int, group_size: int, duration_s: int, group_p
                     ends_at: dt.datetime | None = None, max_groups: int | None = None,
                     per_user_limit: int = 1, new_users_only: bool = False,
                     auto_complete_ratio: float | None = None, status: str = 'active',
-                    nudge_offsets_s: list[int] | None = None) -> Campaign:
+                    nudge_offsets_s: list[int] | None = None, variants: list[dict] | None = None) -> Campaign:
     """Create a campaign for a course. Raises NotFound, InvalidInput (prices above the course
-    price, an end before the start)."""
+    price, an end before the start, variants that do not make an A/B test). `variants`
+    ([{name, weight, group_size, duration_s, group_price_fen, leader_price_fen}]) make it an A/B test of
+    group rules: each new group takes its leader's variant (groupbuy/experiments.py); without them every
+    group takes the campaign's own rules."""
     course = get_course(course_id)
-    if group_price_fen > course.price_fen:
-        raise errors.InvalidInput('group_price_fen must not exceed the course price', field='group_price_fen')
-    if leader_price_fen is not None and leader_price_fen > course.price_fen:
-        raise errors.InvalidInput('leader_price_fen must not exceed the course price', field='leader_price_fen')
-    if starts_at and ends_at and ends_at <= starts_at:
-        raise errors.InvalidInput('ends_at must be after starts_at', field='ends_at')
+    _check_variants(course, variants or [])
+    _check_terms(course, {'group_price_fen': group_price_fen, 'leader_price_fen': leader_price_fen,
+                          'starts_at': starts_at, 'ends_at': ends_at})
     if status not in ('draft', 'active'):
         raise errors.InvalidInput('a new campaign is draft or active', field='status')
-    return Campaign.create(course=course, group_size=group_size, duration_s=duration_s,
-                           group_price_fen=group_price_fen, leader_price_fen=leader_price_fen,
-                           starts_at=starts_at, ends_at=ends_at, max_groups=max_groups,
-                           per_user_limit=per_user_limit, new_users_only=new_users_only,
-                           auto_complete_ratio=auto_complete_ratio, status=status,
-                           nudge_offsets=','.join(str(x) for x in (nudge_offsets_s if nudge_offsets_s is not None
-                                                                   else (7200, 900))))
+    with transaction():  # the campaign and its variants, or nothing
+        campaign = Campaign.create(course=course, group_size=group_size, duration_s=duration_s,
+                                   group_price_fen=group_price_fen, leader_price_fen=leader_price_fen,
+                                   starts_at=starts_at, ends_at=ends_at, max_groups=max_groups,
+                                   per_user_limit=per_user_limit, new_users_only=new_users_only,
+                                   auto_complete_ratio=auto_complete_ratio, status=status,
+                                   nudge_offsets=','.join(str(x) for x in (nudge_offsets_s if nudge_offsets_s
+                                                                           is not None else (7200, 900))))
+        for v in variants or []:
+            CampaignVariant.create(campaign=campaign, name=v['name'], weight=v.get('weight', 1),
+                                   group_size=v['group_size'], duration_s=v['duration_s'],
+                                   group_price_fen=v['group_price_fen'], leader_price_fen=v.get('leader_price_fen'))
+    return campaign
+
+
+def _check_variants(course: Course, variants: list[dict]) -> None:
+    """An A/B test needs two or more variants with distinct names, each a rule set a group can run on."""
+    if not variants:
+        return
+    if len(variants) < 2:
+        raise errors.InvalidInput('an A/B test needs at least two variants', field='variants')
+    names = [v['name'] for v in variants]
+    if len(set(names)) != len(names):
+        raise errors.InvalidInput('variant names must be unique', field='variants')
+    for i, v in enumerate(variants):
+        field = f'variants.{i}'
+        if not 1 <= len(v['name']) <= CampaignVariant.name.max_length:
+            raise errors.InvalidInput(f'a variant name is 1 to {CampaignVariant.name.max_length} characters',
+                                      field=f'{field}.name')
+        for name, least in (('weight', 1), ('group_size', 2), ('duration_s', 1), ('group_price_fen', 1)):
+            if v.get(name, 1) < least:
+                raise errors.InvalidInput(f'{name} must be at least {least}', field=f'{field}.{name}')
+        for name in ('group_price_fen', 'leader_price_fen'):
+            if v.get(name) is not None and v[name] > course.price_fen:
+                raise errors.InvalidInput(f'{name} must not exceed the course price', field=f'{field}.{name}')
 
 
 def get_campaign(campaign_id: int) -> Campaign:
@@ -70,13 +102,14 @@ def set_campaign_status(campaign_id: int, status: str) -> Campaign:
 
 
 def list_selling_campaigns(now: dt.datetime) -> list[Campaign]:
-    """Active campaigns inside their time window, newest first: what a shopper can buy now."""
+    """Active campaigns inside their time window, newest first: what a shopper can buy now (with their
+    variants, read in one more query for all of them)."""
     query = (Campaign.select(Campaign, Course).join(Course)
              .where(Campaign.status == 'active',
                     (Campaign.starts_at.is_null()) | (Campaign.starts_at <= now),
                     (Campaign.ends_at.is_null()) | (Campaign.ends_at > now))
              .order_by(Campaign.id.desc()))
-    return list(query)
+    return list(prefetch(query, CampaignVariant))
 
 
 def ensure_selling(campaign: Campaign, now: dt.datetime) -> None:
@@ -94,8 +127,90 @@ def groups_opened(campaign: Campaign) -> int:
     return Group.select().where(Group.campaign == campaign, Group.status != 'cancelled').count()
 
 
-def price_for(campaign: Campaign, role: str) -> int:
-    """What a seat costs: the leader price for the one who opens (if set), else the group price."""
-    if role == 'leader' and campaign.leader_price_fen is not None:
-        return campaign.leader_price_fen
-    return campaign.group_price_fen
+@dataclass(frozen=True)
+class GroupRules:
+    """The rules a new group is opened with — its campaign's own, or its variant's — and keeps to its end."""
+    size: int
+    duration_s: int
+    price_fen: int         # what a member pays
+    leader_price_fen: int  # what the leader pays: the leader price if one is set, else the member price
+    variant: str | None    # the variant's name; None for a campaign's own rules
+
+
+def rules_of(terms: Campaign | CampaignVariant) -> GroupRules:
+    """A campaign's or a variant's terms (the same fields) as a group's rules."""
+    return GroupRules(size=terms.group_size, duration_s=terms.duration_s, price_fen=terms.group_price_fen,
+                      leader_price_fen=(terms.group_price_fen if terms.leader_price_fen is None
+                                        else terms.leader_price_fen),
+                      variant=terms.name if isinstance(terms, CampaignVariant) else None)
+
+
+def variants_of(campaign: Campaign) -> list[CampaignVariant]:
+    """The campaign's variants in the order they were defined (none: not an A/B test). One query, or none
+    when the campaign came with them prefetched (`list_selling_campaigns`)."""
+    return sorted(campaign.variants, key=lambda v: v.id)
+
+
+# What an operator may change once a campaign is live. Every group keeps the size, duration and prices it was
+# opened with (Group.size, duration_s, price_fen), so those change new groups only; the course, the start and
+# the auto-complete ratio (read when a live group's deadline is decided) stay as they were.
+LIVE_EDITABLE = ('group_size', 'duration_s', 'group_price_fen', 'leader_price_fen', 'ends_at', 'max_groups',
+                 'per_user_limit', 'new_users_only', 'nudge_offsets_s')
+EDITABLE = LIVE_EDITABLE + ('starts_at', 'auto_complete_ratio')
+
+
+def list_courses() -> list[Course]:
+    return list(Course.select().order_by(Course.id.desc()))
+
+
+def list_campaigns(status: str | None = None) -> list[Campaign]:
+    query = Campaign.select(Campaign, Course).join(Course)
+    if status:
+        query = query.where(Campaign.status == status)
+    return list(query.order_by(Campaign.id.desc()))
+
+
+def campaign_terms(campaign: Campaign) -> dict:
+    """The editable terms as `create_campaign` takes them (the form's values, the log's before/after)."""
+    terms = {name: getattr(campaign, name) for name in EDITABLE if name != 'nudge_offsets_s'}
+    terms['nudge_offsets_s'] = [int(x) for x in (campaign.nudge_offsets or '').split(',') if x.strip()]
+    return terms
+
+
+def update_campaign(campaign_id: int, changes: dict) -> tuple[dict, Campaign]:
+    """Change a campaign's terms; a live (not draft) one only in LIVE_EDITABLE. Returns (terms before,
+    campaign). Raises NotFound, InvalidInput, InvalidTransition (an ended campaign, a locked field)."""
+    campaign = get_campaign(campaign_id)
+    if campaign.status == 'ended':
+        raise errors.InvalidTransition('an ended campaign is not edited; clone it instead')
+    allowed = EDITABLE if campaign.status == 'draft' else LIVE_EDITABLE
+    before = campaign_terms(campaign)
+    changed = {k: v for k, v in changes.items() if k in EDITABLE and v != before.get(k)}
+    locked = sorted(set(changed) - set(allowed))
+    if locked:
+        raise errors.InvalidTransition(f'{", ".join(locked)} cannot change once the campaign is live')
+    terms = {**before, **changed}
+    _check_terms(campaign.course, terms)
+    if changed:
+        row = {k: v for k, v in changed.items() if k != 'nudge_offsets_s'}
+        if 'nudge_offsets_s' in changed:
+            row['nudge_offsets'] = ','.join(str(x) for x in changed['nudge_offsets_s'])
+        Campaign.update(row).where(Campaign.id == campaign.id).execute()
+    return before, get_campaign(campaign.id)
+
+
+def clone_campaign(campaign_id: int) -> Campaign:
+    """A draft copy of a campaign's terms and A/B variants (a new season of a campaign that worked)."""
+    source = get_campaign(campaign_id)
+    variants = [{name: getattr(v, name) for name in ('name', 'weight', 'group_size', 'duration_s', 'group_price_fen',
+                                                     'leader_price_fen')} for v in variants_of(source)]
+    return create_campaign(course_id=source.course_id, status='draft', variants=variants, **{
+        k: v for k, v in campaign_terms(source).items() if k not in ('starts_at',)})
+
+
+def _check_terms(course: Course, terms: dict) -> None:
+    for name in ('group_price_fen', 'leader_price_fen'):
+        if terms.get(name) is not None and terms[name] > course.price_fen:
+            raise errors.InvalidInput(f'{name} must not exceed the course price', field=name)
+    if terms.get('starts_at') and terms.get('ends_at') and terms['ends_at'] <= terms['starts_at']:
+        raise errors.InvalidInput('ends_at must be after starts_at', field='ends_at')

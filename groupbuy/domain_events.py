@@ -4,6 +4,7 @@ live events, jobs — is registered in one place, groupbuy/subscribers.py. Event
 hand and the group's `Progress` as of the transition, so no handler has to read them again."""
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from .models import Group, Order, Refund, Seat
 from .progress import Progress
@@ -124,6 +125,8 @@ class UserRegistered:
     user_id: int
     referred_by: int | None = None
     channel: str | None = None
+    group_id: int | None = None  # the group whose share was the newcomer's first door (the viral coefficient)
+    campaign_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,14 @@ class FollowChanged:
 
 
 @dataclass(frozen=True)
+class GroupShared:
+    """Someone took a group's share card (the mini-program's onShareAppMessage): the funnel's first step."""
+    sharer_id: int | None
+    group_id: int
+    campaign_id: int
+
+
+@dataclass(frozen=True)
 class ShareClicked:
     viewer_id: int | None
     group_id: int | None
@@ -154,3 +165,12 @@ class NudgeSent:
     offset_s: int
     recipients: list[int]
     not_before: dt.datetime | None  # quiet hours hold the pushes back until then
+
+
+@dataclass(frozen=True)
+class ExperimentStopped:
+    """An operator stopped a campaign's A/B test: new groups take the winner's rules, groups in flight keep theirs.
+    Its log row is the one record of when (the results count the groups opened before it)."""
+    campaign_id: int
+    winner: str
+    log_kind: ClassVar[str] = 'experiment_stopped'

@@ -9,3 +9,10 @@ def record(kind: str, *, at, user=None, group=None, campaign=None, **props) -> N
     """`at`: the transition's moment (deps.now()), never the wall clock."""
     Event.create(kind=kind, user=user, group=group, campaign=campaign, at=at,
                  props=json.dumps(props, ensure_ascii=False, default=str))
+
+
+def first_at(kind: str, *, campaign: int):
+    """When the first row of `kind` for `campaign` was logged (None: never)."""
+    row = (Event.select(Event.at).where(Event.kind == kind, Event.campaign == campaign)
+           .order_by(Event.at).first())
+    return row.at if row else None

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError, fn
 
-from . import catalog, errors
+from . import catalog, errors, experiments
 from .clock import to_ms
 from .db import locked
 from .domain_events import GroupOpened, SeatReserved
@@ -28,12 +28,14 @@ class Checkout:
 
 
 def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
-    """Open a group as its leader and start the leader's payment; the group forms once it is paid.
+    """Open a group as its leader and start the leader's payment; the group forms once it is paid. The group
+    keeps the rules it opens with (its leader's variant's in an A/B test) to its end.
     Raises NotFound, CampaignNotActive, AlreadyEnrolled, AlreadyBuying, LimitReached, PaymentUnavailable."""
     now = deps.now()
     campaign = catalog.get_campaign(campaign_id)
     catalog.ensure_selling(campaign, now)
     _ensure_may_buy(user, campaign)
+    rules = experiments.rules_for(campaign, user.id)  # the leader's variant (an A/B test), else the campaign's
     until = now + dt.timedelta(seconds=deps.pay_window_s)
     with transition(deps, now) as t:
         _ensure_may_buy(user, campaign, lock=True)
@@ -41,10 +43,10 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
             locked(Campaign.select().where(Campaign.id == campaign.id)).execute()
             if catalog.groups_opened(campaign) >= campaign.max_groups:
                 raise errors.LimitReached('this campaign has no more groups to open')
-        group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(), size=campaign.group_size,
-                             duration_s=campaign.duration_s, price_fen=campaign.group_price_fen, status='pending',
-                             opened_at=now)
-        order, seat = _create_order_and_seat(group, user, 'leader', catalog.price_for(campaign, 'leader'), until, now,
+        group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(), size=rules.size,
+                             duration_s=rules.duration_s, price_fen=rules.price_fen, variant=rules.variant,
+                             status='pending', opened_at=now)
+        order, seat = _create_order_and_seat(group, user, 'leader', rules.leader_price_fen, until, now,
                                              _new_trade_no(now))
         progress = progress_of_group(group.id)
         t.emit(GroupOpened(group, seat, progress))

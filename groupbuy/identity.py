@@ -5,7 +5,8 @@ Each door gives its own openid (mini-program `openid`, official account `oa_open
 unionid is the same person across both. When a door brings a unionid that another user row
 already carries, the two rows become one (`account_merge`). The first door someone comes
 through may carry a referral: it is kept on the new user (`referred_by`) and in the
-`user_registered` event, and never changed afterwards.
+`user_registered` event, and never changed afterwards; so is the group whose share it was (`share_code`),
+which the console's viral coefficient counts.
 """
 import logging
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from peewee import IntegrityError
 from . import errors
 from .account_merge import merge_users
 from .domain_events import FollowChanged, UserRegistered
-from .models import User, db
+from .models import Group, User, db
 from .transition import transition
 
 log = logging.getLogger(__name__)
@@ -27,15 +28,17 @@ class SignIn:
     created: bool
 
 
-def sign_in_miniapp(deps, openid: str, unionid: str | None = None, referrer_id: int | None = None) -> SignIn:
-    """The person behind a mini-program login (wx.login → code2session)."""
-    return _sign_in(deps, User.openid, openid, unionid, referrer_id, 'miniapp')
+def sign_in_miniapp(deps, openid: str, unionid: str | None = None, referrer_id: int | None = None,
+                    share_code: str | None = None) -> SignIn:
+    """The person behind a mini-program login (wx.login → code2session); `share_code`: the shared group
+    the mini-program was opened on, if any."""
+    return _sign_in(deps, User.openid, openid, unionid, referrer_id, 'miniapp', share_code)
 
 
 def sign_in_official_account(deps, oa_openid: str, unionid: str | None = None, referrer_id: int | None = None,
-                             channel: str = 'h5') -> SignIn:
-    """The person behind an official-account openid: H5 OAuth (`channel='h5'`) or the bot."""
-    return _sign_in(deps, User.oa_openid, oa_openid, unionid, referrer_id, channel)
+                             channel: str = 'h5', share_code: str | None = None) -> SignIn:
+    """The person behind an official-account openid: H5 OAuth (`channel='h5'`, on a group's page) or the bot."""
+    return _sign_in(deps, User.oa_openid, oa_openid, unionid, referrer_id, channel, share_code)
 
 
 def set_following(deps, oa_openid: str, following: bool, referrer_id: int | None = None) -> User | None:
@@ -74,7 +77,7 @@ def link_unionid(deps, user: User, unionid: str | None) -> User:
     return user
 
 
-def _sign_in(deps, field, value: str, unionid, referrer_id, channel) -> SignIn:
+def _sign_in(deps, field, value: str, unionid, referrer_id, channel, share_code=None) -> SignIn:
     if not value:
         raise errors.InvalidInput('WeChat gave no openid')
     user = User.get_or_none(field == value)
@@ -82,7 +85,7 @@ def _sign_in(deps, field, value: str, unionid, referrer_id, channel) -> SignIn:
     if user is None and unionid:
         user = _claim(field, value, unionid)
     if user is None:
-        user, created = _create(deps, field, value, unionid, referrer_id, channel)
+        user, created = _create(deps, field, value, unionid, referrer_id, channel, share_code)
     return SignIn(link_unionid(deps, user, unionid), created)
 
 
@@ -99,13 +102,15 @@ def _claim(field, value: str, unionid: str) -> User | None:
     return User.get_or_none(field == value) if not claimed else User.get_by_id(twin.id)
 
 
-def _create(deps, field, value: str, unionid, referrer_id, channel) -> tuple[User, bool]:
+def _create(deps, field, value: str, unionid, referrer_id, channel, share_code) -> tuple[User, bool]:
     if referrer_id is not None and not User.select().where(User.id == referrer_id).exists():
         referrer_id = None  # the sharer's account is gone (merged away): keep the newcomer anyway
+    door = Group.select(Group.id, Group.campaign).where(Group.share_code == share_code).first() if share_code else None
     try:
         with transition(deps) as t:
             user = User.create(**{field.name: value}, unionid=unionid, referred_by=referrer_id, created_at=t.now)
-            t.emit(UserRegistered(user.id, referrer_id, channel))
+            t.emit(UserRegistered(user.id, referrer_id, channel, door.id if door else None,
+                                  door.campaign_id if door else None))
     except IntegrityError:  # a parallel first sign-in of the same person won the insert
         return User.get(field == value), False
     return user, True

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 
-from .domain_events import ShareClicked
+from .domain_events import GroupShared, ShareClicked
 from .models import User
 from .once import first_time
 from .transition import transition
@@ -45,6 +45,17 @@ def record_share_click(deps, group_id: int, campaign_id: int, viewer_id: int | N
         return False
     with transition(deps) as t:
         t.emit(ShareClicked(viewer_id, group_id, campaign_id, {'referred_by': referrer, 'channel': channel}))
+    return True
+
+
+def record_share(deps, group_id: int, campaign_id: int, sharer_id: int | None, visit_key: str) -> bool:
+    """Count one share of a group: someone took its share card (the mini-program asks for it when the
+    share sheet opens). The same sharer (`visit_key`) again within 30 minutes is the same share. True if
+    counted."""
+    if not first_time(deps, 'share', f'{group_id}:{visit_key}', 1800):
+        return False
+    with transition(deps) as t:
+        t.emit(GroupShared(sharer_id, group_id, campaign_id))
     return True
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from . import live_events, members, notifications, nudge_schedule
 from .clock import to_ms
-from .domain_events import (FollowChanged, GroupCancelled, GroupFailed, GroupFormed, GroupOpened, GroupSucceeded,
-                            MemberJoined, NudgeSent, RefundNeedsAttention, RefundRetried, RefundsStarted,
-                            RefundSucceeded,
+from .domain_events import (ExperimentStopped, FollowChanged, GroupCancelled, GroupFailed, GroupFormed, GroupOpened,
+                            GroupShared, GroupSucceeded, MemberJoined, NudgeSent, RefundNeedsAttention, RefundRetried,
+                            RefundsStarted, RefundSucceeded,
                             ReservationsDropped, SeatPaid, SeatReleased, SeatReserved, ShareClicked, UserRegistered,
                             UsersMerged)
 from .event_log import record
@@ -224,17 +224,21 @@ HANDLERS: dict[type, Handlers] = {
                                                     offset_s=e.offset_s, recipients=len(e.recipients),
                                                     seats_left=e.progress.seats_left))]),
     UserRegistered: Handlers(
-        during=[Logged('user_registered', lambda e: dict(user=e.user_id, referred_by=e.referred_by,
-                                                         channel=e.channel))]),
+        during=[Logged('user_registered', lambda e: dict(user=e.user_id, group=e.group_id, campaign=e.campaign_id,
+                                                         referred_by=e.referred_by, channel=e.channel))]),
     UsersMerged: Handlers(
         during=[Logged('users_merged', lambda e: dict(user=e.kept_id, merged_user=e.dropped_id))],
         after=[move_ledger_entries]),
     FollowChanged: Handlers(
         during=[Logged('oa_followed', lambda e: [dict(user=e.user_id)] if e.following else []),
                 Logged('oa_unfollowed', lambda e: [] if e.following else [dict(user=e.user_id)])]),
+    GroupShared: Handlers(
+        during=[Logged('group_shared', lambda e: dict(user=e.sharer_id, group=e.group_id, campaign=e.campaign_id))]),
     ShareClicked: Handlers(
         during=[Logged('share_clicked', lambda e: dict(user=e.viewer_id, group=e.group_id, campaign=e.campaign_id,
                                                        **e.props))]),
+    ExperimentStopped: Handlers(
+        during=[Logged(ExperimentStopped.log_kind, lambda e: dict(campaign=e.campaign_id, winner=e.winner))]),
 }
 
 

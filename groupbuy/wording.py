@@ -56,3 +56,8 @@ def beijing_time(t: dt.datetime | None) -> str:
 def deadline_text(deadline: dt.datetime | None) -> str:
     """'截止 5月10日 20:00（北京时间）': a deadline on a page or poster, where the reader may be anywhere."""
     return f'截止 {beijing_time(deadline)}（北京时间）' if deadline is not None else ''
+
+
+def beijing_stamp(t: dt.datetime | None) -> str:
+    """'2026-05-10 20:00:05': a moment in the operators' console (Beijing time, to the second); '' for none."""
+    return f'{beijing(t):%Y-%m-%d %H:%M:%S}' if t is not None else ''

@@ -17,3 +17,5 @@ def init_app(app) -> None:
     h5_pages.init_app(app)
     for module in (share_routes, h5_pages, h5_campaign, admin_share):
         app.register_blueprint(module.bp)
+    from . import admin_analytics  # the console's numbers
+    app.register_blueprint(admin_analytics.bp)

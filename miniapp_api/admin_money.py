@@ -1,7 +1,10 @@
-"""Operators: refunds that need attention, and broadcasts to segments of users."""
+"""Operators: refunds that need attention, and broadcasts to segments of users. Every change is in the
+operator action log, by the actor `ADMIN_TOKEN`."""
+import json
+
 from flask import jsonify
 
-from groupbuy import broadcasts, refunds
+from groupbuy import broadcasts, operators, refunds
 from groupbuy.clock import iso
 
 from . import schemas
@@ -20,7 +23,6 @@ def refund_json(refund) -> dict:
 
 
 def broadcast_json(b) -> dict:
-    import json
     return {'id': b.id, 'segment': json.loads(b.segment), 'message': b.message, 'status': b.status,
             'total': b.total, 'sent': b.sent, 'skipped': b.skipped, 'failed': b.failed,
             'created_at': iso(b.created_at), 'finished_at': iso(b.finished_at), 'last_error': b.last_error}
@@ -34,7 +36,10 @@ def list_refunds():
 
 @bp.post('/refunds/<id:refund_id>/retry')
 def retry_refund(refund_id: int):
+    before = refunds.get_refund(refund_id).status
     refund = refunds.retry_refund(deps(), refund_id)
+    operators.record_action(None, 'retry_refund', f'refund:{refund_id}', deps().now(), before={'status': before},
+                            after={'status': refund.status, 'out_refund_no': refund.out_refund_no})
     return jsonify({'refund': refund_json(refunds.get_refund(refund.id))}), 202
 
 
@@ -42,6 +47,8 @@ def retry_refund(refund_id: int):
 def create_broadcast():
     body = schemas.parse(schemas.NewBroadcast)
     broadcast = broadcasts.create_broadcast(deps(), body.segment.model_dump(), body.message)
+    operators.record_action(None, 'send_broadcast', f'broadcast:{broadcast.id}', deps().now(),
+                            after={'segment': body.segment.model_dump(), 'message': broadcast.message})
     return jsonify({'broadcast': broadcast_json(broadcast)}), 202
 
 
@@ -52,4 +59,6 @@ def show_broadcast(broadcast_id: int):
 
 @bp.post('/broadcasts/<id:broadcast_id>/run')
 def rerun_broadcast(broadcast_id: int):
-    return jsonify({'broadcast': broadcast_json(broadcasts.rerun_broadcast(deps(), broadcast_id))}), 202
+    broadcast = broadcasts.rerun_broadcast(deps(), broadcast_id)
+    operators.record_action(None, 'rerun_broadcast', f'broadcast:{broadcast_id}', deps().now())
+    return jsonify({'broadcast': broadcast_json(broadcast)}), 202

@@ -24,7 +24,7 @@ def wxlogin():
         raise _login_error(exc) from exc
     rt = runtime()
     referrer = referrals.existing_referrer(rt.settings.secret_key, body.ref)
-    signed = identity.sign_in_miniapp(rt.deps, session['openid'], session.get('unionid'), referrer)
+    signed = identity.sign_in_miniapp(rt.deps, session['openid'], session.get('unionid'), referrer, body.share_code)
     return jsonify({'token': issue_token(signed.user), 'user': user_json(signed.user),
                     'created': signed.created})
 

@@ -118,7 +118,8 @@ def oauth_return():
     except OAuthFailed:
         return _message('微信登录没有成功，请重新打开拼团链接。', 400, link=target.rstrip('?'))
     referrer = referrals.existing_referrer(rt.settings.secret_key, state.ref)
-    signed = identity.sign_in_official_account(rt.deps, who.openid, who.unionid, referrer, channel='h5')
+    signed = identity.sign_in_official_account(rt.deps, who.openid, who.unionid, referrer, channel='h5',
+                                               share_code=state.share_code)
     accounts.adopt_wechat_profile(signed.user, who.nickname, who.avatar_url)
     session[SESSION_USER] = issue_token(signed.user)
     session.permanent = True

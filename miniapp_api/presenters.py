@@ -1,4 +1,5 @@
 """How domain objects look in JSON. Public views carry no openids and no order data."""
+from groupbuy.catalog import variants_of
 from groupbuy.clock import iso
 from groupbuy.live_events import counts
 from groupbuy.members import paid_members, seat_of
@@ -19,7 +20,14 @@ def campaign_json(campaign) -> dict:
             'ends_at': iso(campaign.ends_at), 'max_groups': campaign.max_groups,
             'per_user_limit': campaign.per_user_limit, 'new_users_only': campaign.new_users_only,
             'auto_complete_ratio': campaign.auto_complete_ratio, 'status': campaign.status,
-            'nudge_offsets_s': offsets_of(campaign)}
+            'nudge_offsets_s': offsets_of(campaign), 'variants': [variant_json(v) for v in variants_of(campaign)],
+            'winner_variant': campaign.winner_variant}
+
+
+def variant_json(variant) -> dict:
+    return {'name': variant.name, 'weight': variant.weight, 'group_size': variant.group_size,
+            'duration_s': variant.duration_s, 'group_price_fen': variant.group_price_fen,
+            'leader_price_fen': variant.leader_price_fen}
 
 
 def user_json(user) -> dict:
@@ -32,6 +40,7 @@ def group_json(group, now, viewer=None, progress=None) -> dict:
     `progress`: the transition's snapshot when there is one (the counts are the live events' counts)."""
     body = {
         'share_code': group.share_code, **counts(progress or progress_of_group(group.id)),
+        'variant': group.variant, 'price_fen': group.price_fen,  # the rules it opened with, kept to its end
         'members': [{'nickname': s.user.nickname, 'avatar_url': s.user.avatar_url, 'role': s.role}
                     for s in paid_members(group)],
         'opened_at': iso(group.opened_at), 'closed_at': iso(group.closed_at), 'server_time': iso(now),
@@ -59,3 +68,25 @@ def order_json(order) -> dict:
 def checkout_json(checkout, now, viewer) -> dict:
     return {'group': group_json(checkout.group, now, viewer, checkout.progress), 'order': order_json(checkout.order),
             'pay_params': checkout.pay_params}
+
+
+def experiment_json(results) -> dict:
+    """An A/B test's results page: per variant its rules, counts, rates and revenue, then the verdict."""
+    def interval(pair, digits):
+        return None if pair is None else [round(pair[0], digits), round(pair[1], digits)]
+    v = results.verdict
+    return {
+        'campaign_id': results.campaign_id, 'winner_variant': results.winner, 'stopped_at': iso(results.stopped_at),
+        'variants': [{
+            'name': r.name, 'weight': r.weight, 'group_size': r.rules.size, 'duration_s': r.rules.duration_s,
+            'group_price_fen': r.rules.price_fen, 'leader_price_fen': r.rules.leader_price_fen,
+            'opened': r.opened, 'decided': r.decided, 'succeeded': r.succeeded,
+            'success_rate': None if r.success_rate is None else round(r.success_rate, 4),
+            'success_interval': interval(r.success_interval, 4),
+            'revenue_per_group_fen': None if r.revenue_per_group_fen is None else round(r.revenue_per_group_fen, 1),
+            'revenue_interval_fen': interval(r.revenue_interval_fen, 1),
+        } for r in results.variants],
+        'verdict': {'text': v.text, 'leader': v.leader, 'significant': v.significant,
+                    'more_decided_groups_needed': v.more_decided_needed,
+                    'p_value': None if v.p_value is None else round(v.p_value, 4)},
+    }

@@ -79,6 +79,7 @@ def parse_query(model: type[Query]):
 class WxLogin(Body):
     code: Text(128, min_length=1)
     ref: Annotated[Text(40) | None, Field(alias='from')] = None  # the sharer, from a shared page
+    share_code: Text(32) | None = None  # the shared group the mini-program was opened on
 
 
 class ProfileUpdate(Body):
@@ -90,6 +91,16 @@ class NewCourse(Body):
     title: Text(200, min_length=1)
     price_fen: Fen
     cover_url: Text(512) = ''
+
+
+class NewVariant(Body):
+    """One arm of an A/B test of group rules (groupbuy/experiments.py)."""
+    name: Text(32, min_length=1)
+    weight: Annotated[int, Field(strict=True, ge=1, le=1000)] = 1
+    group_size: Annotated[int, Field(strict=True, ge=2, le=100)]
+    duration_s: Annotated[int, Field(strict=True, ge=1, le=30 * 24 * 3600)]
+    group_price_fen: Fen
+    leader_price_fen: Fen | None = None
 
 
 class NewCampaign(Body):
@@ -108,6 +119,7 @@ class NewCampaign(Body):
     status: Literal['draft', 'active'] = 'active'
     nudge_offsets_s: Annotated[list[Annotated[int, Field(strict=True, ge=1, le=30 * 24 * 3600)]],
                                Field(max_length=5)] = [7200, 900]
+    variants: Annotated[list[NewVariant], Field(max_length=10)] = []  # two or more: an A/B test of group rules
 
     @field_validator('starts_at', 'ends_at')
     @classmethod
@@ -118,6 +130,10 @@ class NewCampaign(Body):
             except OverflowError:  # 9999-12-31T23:00-05:00 is past year 9999 in UTC
                 raise ValueError('out of range') from None
         return value
+
+
+class StopExperiment(Body):
+    winner: Text(32, min_length=1)
 
 
 class CampaignStatus(Body):

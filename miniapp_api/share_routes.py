@@ -22,16 +22,26 @@ def sharer_ref(rt, viewer, passed: str | None) -> str | None:
     return passed if referrals.referrer_id(rt.settings.secret_key, passed) else None
 
 
+def _visitor(viewer) -> str:
+    """Who is asking, to count them once: the user, else a digest of their address and browser."""
+    return str(viewer.id) if viewer else hashlib.sha256(
+        f'{request.remote_addr}|{request.user_agent.string}'.encode()).hexdigest()[:16]
+
+
 def _png(data: bytes) -> Response:
     return Response(data, mimetype='image/png', headers={'Cache-Control': 'public, max-age=60'})
 
 
 @bp.get('/api/groups/<share_code>/share')
 def share_payload(share_code: str):
-    """What `onShareAppMessage` returns: {title, path, image_url}."""
+    """What `onShareAppMessage` returns: {title, path, image_url}. Taking it counts as a share."""
     rt = runtime()
     progress, now = progress_of(share_code[:32]), rt.deps.now()
-    ref = sharer_ref(rt, optional_user(), request.args.get('from'))
+    viewer = optional_user()
+    ref = sharer_ref(rt, viewer, request.args.get('from'))
+    referrals.record_share(rt.deps, progress.group_id, progress.campaign_id,
+                           viewer.id if viewer else referrals.existing_referrer(rt.settings.secret_key, ref),
+                           _visitor(viewer))
     suffix = f'?from={ref}' if ref else ''
     base = rt.settings.public_base_url
     return jsonify({
@@ -64,9 +74,7 @@ def share_click(share_code: str):
     rt = runtime()
     progress = progress_of(share_code[:32])
     viewer = optional_user()
-    visitor = str(viewer.id) if viewer else hashlib.sha256(
-        f'{request.remote_addr}|{request.user_agent.string}'.encode()).hexdigest()[:16]
     counted = referrals.record_share_click(
         rt.deps, progress.group_id, progress.campaign_id, viewer.id if viewer else None,
-        referrals.existing_referrer(rt.settings.secret_key, body.ref), body.channel, visitor)
+        referrals.existing_referrer(rt.settings.secret_key, body.ref), body.channel, _visitor(viewer))
     return jsonify({'counted': counted}), 201 if counted else 200

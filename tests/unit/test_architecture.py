@@ -43,8 +43,9 @@ def test_the_migrations_build_the_schema_the_models_describe(tmp_path):
 
 
 PROJECT = ('groupbuy', 'miniapp_api', 'bot', 'jobs', 'config', 'gateways', 'posters', 'templates_msg',
-           'wechat_sandbox', 'tools')
-ADAPTERS = ('miniapp_api', 'bot', 'jobs', 'gateways', 'posters', 'templates_msg')  # config is the composition root
+           'wechat_sandbox', 'tools', 'console')
+ADAPTERS = ('miniapp_api', 'bot', 'jobs', 'gateways', 'posters', 'templates_msg',
+            'console')  # config is the composition root
 QUERIES = {'select', 'get', 'get_or_none', 'get_by_id', 'create', 'insert', 'insert_many', 'update', 'delete',
            'replace', 'raw', 'bulk_create', 'bulk_update', 'execute_sql'}
 ROOT = DOMAIN.parent
@@ -100,7 +101,7 @@ def test_the_query_scan_sees_a_query_and_not_a_field(tmp_path):
     assert [hit.split(' ')[1] for hit in model_queries(sample)] == ['User.get_or_none', 'db.execute_sql']
 
 
-ENV_FREE = ('bot', 'miniapp_api', 'jobs', 'templates_msg', 'groupbuy', 'gateways', 'posters', 'config')
+ENV_FREE = ('bot', 'miniapp_api', 'jobs', 'templates_msg', 'groupbuy', 'gateways', 'posters', 'config', 'console')
 ENV_READERS = {'config/settings.py',  # reads it once, for every other module
                'config/gunicorn_conf.py',  # gunicorn's own config file
                'config/devstack.py', 'config/embedded_redis.py'}  # dev process plumbing

@@ -1,0 +1,57 @@
+"""HTML forms into the API's pydantic models, so a form and a JSON call obey the same bounds
+(miniapp_api/schemas.py). A form sends strings; each is turned into its field's type first."""
+import datetime as dt
+import types
+import typing
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from groupbuy import errors
+
+BEIJING = ZoneInfo('Asia/Shanghai')
+
+
+def parse_form(model: type[BaseModel], form, only: tuple[str, ...] | None = None) -> BaseModel:
+    """Raises InvalidInput naming the first bad field (the page shows it next to the form)."""
+    data = {}
+    for name, field in model.model_fields.items():
+        if only is not None and name not in only:
+            continue
+        raw = form.get(name)
+        if field.annotation is bool or _base(field.annotation) is bool:
+            data[name] = raw in ('on', 'true', '1')
+        elif raw not in (None, ''):
+            data[name] = _typed(field.annotation, raw.strip())
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise errors.InvalidInput(f'{".".join(map(str, first["loc"]))}: {first["msg"]}',
+                                  field=str(first['loc'][0])) from None
+
+
+def _base(annotation):
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _base(args[0])
+    if args and typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return _base(args[0])
+    return annotation
+
+
+def _typed(annotation, raw: str):
+    base = _base(annotation)
+    try:
+        if base is int:
+            return int(raw)
+        if base is float:
+            return float(raw)
+        if base is dt.datetime:
+            # <input type=datetime-local> is Beijing time to an operator; the model keeps naive UTC
+            return dt.datetime.fromisoformat(raw).replace(tzinfo=BEIJING)
+        if typing.get_origin(base) is list:
+            return [int(x) for x in raw.replace('，', ',').split(',') if x.strip()]
+    except ValueError:
+        return raw  # pydantic names the field and what it expected
+    return raw
