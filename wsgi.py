@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import ConfigError, Settings
 from config.wiring import bootstrap
@@ -14,6 +15,8 @@ def create_app(config: dict | None = None) -> Flask:
     except ConfigError as exc:  # every process (web, workers, scheduler, CLI) refuses to start, saying why
         raise SystemExit(f'pinke: {exc}') from None
     app = Flask(__name__)
+    if settings.proxy_hops:  # the client's address is what the nearest PROXY_HOPS proxies put in X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=0, x_host=0, x_port=0, x_prefix=0)
     app.config.update(SECRET_KEY=settings.secret_key, ADMIN_TOKEN=settings.admin_token,
                       MAX_CONTENT_LENGTH=256 * 1024, TESTING=settings.testing)
     app.json.ensure_ascii = False
@@ -36,8 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
         if not db.is_closed():
             db.close()
 
-    from config import commands
+    from config import commands, rate_limits
     register_blueprints(app)
+    rate_limits.apply(app)
     commands.init_app(app)
     return app
 

@@ -333,7 +333,9 @@ class OwnServer:
     free loopback ports, stopped with its whole process family at the end (use `own_server()`).
 
     The rest of the environment (WEB_WORKERS, WEB_CONNECTIONS, PAY_WINDOW_S, GUNICORN_CMD_ARGS, ...) is
-    passed on to the server; database, Redis, WeChat and address settings are not. With `redis_url` the
+    passed on to the server; database, Redis, WeChat and address settings are not. The HTTP rate limits
+    are off (RATE_LIMITS_ENABLED=0): every client of a benchmark is one loopback address, which the
+    per-address limits (60 sign-ins or joins a minute) would stop within seconds. With `redis_url` the
     server uses that Redis instead of the embedded one, under a fresh KEY_PREFIX, and `cleanup()`
     removes this run's keys from it."""
 
@@ -369,7 +371,8 @@ class OwnServer:
         env = {k: v for k, v in os.environ.items()
                if k not in self.DROP_ENV and not k.startswith(('WECHAT_', 'FLASK_RUN'))}
         env.update(DATA_DIR=str(self.data_dir), PORT=str(self.port), SANDBOX_PORT=str(self.sandbox_port),
-                   ADMIN_TOKEN=self.admin_token, SECRET_KEY=secrets.token_hex(16), PYTHONUNBUFFERED='1')
+                   ADMIN_TOKEN=self.admin_token, SECRET_KEY=secrets.token_hex(16), PYTHONUNBUFFERED='1',
+                   RATE_LIMITS_ENABLED='0')
         if self.given_redis:
             env.update(REDIS_URL=self.given_redis, KEY_PREFIX=f'{self.run_tag}:')
         return env

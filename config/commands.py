@@ -1,4 +1,4 @@
-"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, revoke-tokens, admin, up."""
+"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, revoke-tokens, admin, risk, up."""
 import sys
 
 import click
@@ -110,7 +110,9 @@ def admin_group():
 @click.option('--role', type=click.Choice(['operator', 'analyst', 'finance']), required=True,
               help='operator: campaigns, groups, broadcasts; analyst: read and export; finance: refunds, audit')
 @click.option('--password', prompt=True, hide_input=True, confirmation_prompt=True,
-              help='at least 10 characters (asked for when not given)')
+              envvar='PINKE_OPERATOR_PASSWORD', show_envvar=True,
+              help='at least 10 characters; asked for when not given (prefer that, or the environment variable, '
+                   'to keeping it in shell history)')
 @with_appcontext
 def admin_create_command(name, role, password):
     """Make an operator account (the first one, or another)."""
@@ -138,6 +140,38 @@ def admin_disable_command(name):
     click.echo(f'operator {name} disabled')
 
 
+@click.group('risk')
+def risk_group():
+    """Risk control: try a rule change on the recorded decisions before switching it on."""
+
+
+@risk_group.command('replay')
+@click.option('--rules', 'rules_file', type=click.File('r', encoding='utf-8'),
+              help='JSON of changes to the default rules (as a campaign stores them); none: each campaign\'s own')
+@click.option('--from', 'first', type=click.DateTime(), help='UTC, e.g. 2026-11-01 or 2026-11-01T08:00:00')
+@click.option('--to', 'last', type=click.DateTime())
+@click.option('--show', default=20, show_default=True, help='how many changed decisions to list')
+@with_appcontext
+def risk_replay_command(rules_file, first, last, show):
+    """What these rules would have allowed, challenged, sent to review and blocked, against what happened."""
+    from groupbuy.risk.replay import replay
+    from groupbuy.risk.rules import VERDICTS, RuleConfig
+    try:
+        rules = RuleConfig.from_json(rules_file.read()) if rules_file else None
+    except ValueError as exc:
+        raise click.ClickException(f'the rules file: {exc}')
+    result = replay(first, last, rules)
+    which = f'rules {rules.version}' if rules else "each campaign's own rules"
+    click.echo(f'{result.checked} opens and joins replayed under {which}')
+    click.echo(f'{"decision":<10} {"live":>8} {"replayed":>9}')
+    for verdict in VERDICTS:
+        click.echo(f'{verdict:<10} {result.live[verdict]:>8} {result.replayed[verdict]:>9}')
+    click.echo(f'{len(result.changes)} decision(s) would change')
+    for c in result.changes[:show]:
+        click.echo(f'  check {c.check_id} {c.at:%Y-%m-%d %H:%M:%S} {c.action} user {c.user_id} group {c.group_id}: '
+                   f'{c.live} → {c.replayed} {c.reasons}')
+
+
 @click.command('up')
 @with_appcontext
 def up_command():
@@ -148,5 +182,6 @@ def up_command():
 
 def init_app(app) -> None:
     for command in (migrate_command, seed_demo_command, audit_command, worker_command,
-                    scheduler_command, rebuild_redis_command, revoke_tokens_command, admin_group, up_command):
+                    scheduler_command, rebuild_redis_command, revoke_tokens_command, admin_group, risk_group,
+                    up_command):
         app.cli.add_command(command)

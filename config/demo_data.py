@@ -1,13 +1,13 @@
 """Demo data for `make run`: one course, a day-long campaign and a two-minute one (to watch a
 group fail and refund without waiting a day), and console accounts for the sandbox only."""
 import json
+import os
 import secrets
 from pathlib import Path
 
 from groupbuy import catalog, operators
 from groupbuy.models import Course, Operator
 
-DEMO_OPERATORS = (('demo', 'operator'), ('demo-analyst', 'analyst'), ('demo-finance', 'finance'))
 
 
 def seed_demo() -> list[str]:
@@ -30,9 +30,9 @@ def seed_demo_operators(data_dir: str, now) -> dict[str, str]:
     if Operator.select().exists():
         return json.loads(path.read_text()) if path.exists() else {}
     made = {}
-    for name, role in DEMO_OPERATORS:
+    for name, role in operators.DEMO.items():
         made[name] = secrets.token_urlsafe(9)
         operators.create_operator(name, made[name], role, now)
-    path.write_text(json.dumps(made))
-    path.chmod(0o600)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w') as f:  # never world-readable
+        json.dump(made, f)
     return made

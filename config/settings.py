@@ -78,6 +78,23 @@ class Settings:
     poster_image_hosts: str = ''  # hosts a poster may fetch covers and avatars from
     poster_font: str = ''  # a CJK font file for posters; '' (or no such file) finds an installed one
     live_heartbeat_s: float = 15.0  # the live event stream's heartbeat: keeps proxies from closing it
+    proxy_hops: int = 0  # proxies in front of us that append to X-Forwarded-For; 0: trust none (wsgi.py)
+    # HTTP rate limits (config/rate_limits.py: which endpoint, per whom): limits' strings, '; ' between
+    # several; '' turns one off. Per device and user, a person's pace; per address (IP), many people behind
+    # one carrier or campus NAT.
+    rate_limits_enabled: bool = True  # off only for load tests, where every client is one address
+    rate_limit_login: str = '10 per minute; 30 per hour'  # wx.login sign-ins per device
+    rate_limit_login_ip: str = '60 per minute; 600 per hour'
+    rate_limit_open: str = '5 per minute; 20 per hour'  # groups opened per user and per device
+    rate_limit_open_ip: str = '60 per minute; 600 per hour'
+    rate_limit_join: str = '10 per minute; 40 per hour'  # joins per user and per device
+    rate_limit_join_ip: str = '60 per minute; 600 per hour'
+    rate_limit_share: str = '60 per minute'  # per device, each of: share card, poster, card picture, clicks
+    rate_limit_share_ip: str = '300 per minute'  # per address, each of those and the H5 pages
+    rate_limit_bot_refused_ip: str = '30 per minute'  # bot pushes refused as not WeChat's, per address
+    rate_limit_console_login: str = '10 per 15 minutes'  # failed console sign-ins per name at one address
+    rate_limit_console_login_name: str = '50 per 15 minutes'  # failed console sign-ins per name, any address
+    rate_limit_console_login_all: str = '30 per 15 minutes'  # every console sign-in attempt, per name and address
     # kind -> (subscribe id, official-account id), from WECHAT_TPL_<KIND> / WECHAT_OA_TPL_<KIND>; '' is none
     message_templates: dict = field(default_factory=templates_msg.default_template_ids)
     # each job's Retry.env (REFUND_RETRY_S, NOTIFY_RETRY_S; groupbuy/job_catalogue.py) -> '5,30,...' seconds
@@ -142,6 +159,7 @@ class Settings:
         self.poster_image_hosts = self.poster_image_hosts or (
             WECHAT_AVATAR_HOSTS if live else f'127.0.0.1:{self.sandbox_port}')
         self.public_base_url = (self.public_base_url or f'http://127.0.0.1:{self.port}').rstrip('/')
+        _check_rates(self)
 
 
 def _sandbox_credentials() -> dict:
@@ -177,6 +195,21 @@ def _require_production(s: Settings) -> None:
     if problems:
         raise ConfigError('real WeChat credentials are set, but the configuration is incomplete: '
                           + '; '.join(problems) + '. Set them all, or none to use the sandbox.')
+
+
+def _check_rates(s: Settings) -> None:
+    """A rate limit that cannot be read stops every process at start, not the first request it guards."""
+    from limits import parse_many
+    for f in fields(s):
+        value = getattr(s, f.name)
+        if f.name.startswith('rate_limit_') and value.strip():
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ConfigError(f"{f.name.upper()}={value!r} is not a rate: write e.g. '10 per minute; 30 per hour', "
+                                  "or leave it empty for no limit") from None
+    if s.proxy_hops < 0:
+        raise ConfigError(f'PROXY_HOPS={s.proxy_hops} must be 0 (no proxy) or the number of proxies in front')
 
 
 def _cast(kind, raw: str):

@@ -76,7 +76,7 @@ def move_campaign(campaign_id: int, move: str):
     campaign = catalog.set_campaign_status(campaign_id, MOVES[move])
     log_action(f'{move}_campaign', f'campaign:{campaign_id}', before={'status': before}, after={'status': campaign.status})
     flash(f'活动 #{campaign_id}：{before} → {campaign.status}', 'ok')
-    return redirect(request.form.get('back') or url_for('.campaigns'))
+    return redirect(url_for('.campaigns'))
 
 
 @bp.post('/campaigns/<id:campaign_id>/clone')

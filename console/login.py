@@ -1,6 +1,8 @@
 """Signing in and out of the console. The login form has no session yet, so its CSRF token is a
 double-submit cookie (SameSite=Strict) matched by a hidden field."""
 import hmac
+import logging
+import re
 import secrets
 
 from flask import g, make_response, redirect, render_template, request, url_for
@@ -11,6 +13,8 @@ from miniapp_api.runtime import runtime as rt
 from .session import COOKIE, cookie_options, console_blueprint
 
 LOGIN_CSRF = 'pinke_console_login'
+SAFE_NEXT = re.compile(r'^/admin(/[A-Za-z0-9_./?=&%-]*)?$')  # a console path; no //, \\, spaces or CR/LF
+log = logging.getLogger(__name__)
 bp = console_blueprint('console_login', __name__, public=True)
 signed_in = console_blueprint('console_logout', __name__)
 
@@ -29,10 +33,15 @@ def sign_in():
     if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
         return render_template('console/login.html', csrf_token=kept, next=_next(),
                                error='页面已过期，请刷新后重新登录'), 400
-    operator = operators.authenticate(request.form.get('name', '').strip(), request.form.get('password', ''))
+    name = request.form.get('name', '').strip()
+    operator = operators.authenticate(name, request.form.get('password', ''))
+    if operator is not None and operator.name in operators.DEMO and not rt().settings.uses_sandbox:
+        operator = None  # the sandbox's demo accounts never open a console on real WeChat
     if operator is None:
+        log.warning('console sign-in refused for %r from %s', name[:64], request.remote_addr)
         return render_template('console/login.html', csrf_token=kept, next=_next(), error='账号或密码不对'), 401
     now = rt().deps.now()
+    operators.end_session(request.cookies.get(COOKIE), now)  # signing in again ends the session this browser had
     token, _ = operators.start_session(operator, now)
     operators.record_action(operator, 'sign_in', f'operator:{operator.id}', now, after={'ip': request.remote_addr})
     response = redirect(_next())
@@ -52,6 +61,6 @@ def sign_out():
 
 
 def _next() -> str:
-    """Where to go after signing in: a console path only (never another site)."""
+    """Where to go after signing in: a console path only (never another site, nothing a header cannot hold)."""
     target = request.values.get('next') or '/admin/'
-    return target if target.startswith('/admin') and not target.startswith('//') else '/admin/'
+    return target if SAFE_NEXT.match(target) else '/admin/'

@@ -1,4 +1,6 @@
 """Finance: refunds that need attention (with retry) and the money audit (`flask audit` in a page)."""
+import re
+
 from flask import flash, redirect, render_template, request, url_for
 
 from groupbuy import audit, refunds
@@ -33,5 +35,5 @@ def retry(refund_id: int):
 @needs('audit')
 def money_audit():
     grace = request.args.get('grace_s', '600')
-    grace_s = int(grace) if grace.isdigit() and len(grace) < 8 else 600
+    grace_s = int(grace) if re.fullmatch(r'[0-9]{1,7}', grace) else 600
     return render_template('console/audit.html', offenders=audit.audit(rt().deps.now(), grace_s), grace_s=grace_s)

@@ -1,5 +1,7 @@
 """The numbers (groupbuy/analytics.py) for a campaign, a course or everything, over any Beijing date range:
 counters with their definitions, charts drawn as SVG on the server, every table as CSV."""
+from urllib.parse import urlencode
+
 from flask import render_template, request
 from markupsafe import Markup
 
@@ -27,7 +29,8 @@ def numbers():
     }
     return render_template('console/numbers.html', r=report, charts={k: Markup(v) for k, v in drawn.items()},
                            args=request.args, campaigns=catalog.list_campaigns(), courses=catalog.list_courses(),
-                           metrics=analytics.METRICS, tables=[t for t in analytics.TABLES])
+                           metrics=analytics.METRICS, tables=[t for t in analytics.TABLES],
+                           qs=urlencode([(k, v) for k, v in request.args.items(multi=True)]))
 
 
 @bp.get('/numbers/<table>.csv')

@@ -27,7 +27,17 @@ def console_blueprint(name: str, import_name: str, *, public: bool = False) -> B
         bp.before_request(_signed_in)
     bp.register_error_handler(HTTPException, _http_error)
     bp.register_error_handler(errors.DomainError, _domain_error)
+    bp.after_request(_guarded)
     return bp
+
+
+def _guarded(response):
+    """Console pages hold personal data and take actions: never cached, never framed, never sniffed."""
+    response.headers['Cache-Control'] = 'no-store'
+    response.headers['X-Frame-Options'] = 'DENY'
+    response.headers['Content-Security-Policy'] = "frame-ancestors 'none'"
+    response.headers['X-Content-Type-Options'] = 'nosniff'
+    return response
 
 
 TITLES = {400: '请求有误', 401: '请先登录', 403: '没有权限', 404: '找不到', 405: '不支持的操作', 409: '现在不能这样做',

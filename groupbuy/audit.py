@@ -29,7 +29,7 @@ def audit(now: dt.datetime, grace_s: int = 600) -> list[Offender]:
             .where(Order.status == 'fulfilled', Enrollment.id.is_null())):
         out.append(Offender('fulfilled_without_enrollment', f'order {o.id}', 'no course access'))
     for o in (Order.select(Order, Group).join(Group)
-              .where(Order.status == 'paid', Group.status.not_in(('pending', 'forming')))):
+              .where(Order.status == 'paid', Group.status.not_in(('pending', 'forming', 'reviewing')))):
         out.append(Offender('paid_in_closed_group', f'order {o.id}',
                             f'group {o.group.id} is {o.group.status} but the order is neither fulfilled nor refunding'))
     for o in Order.select().where(Order.status.in_(('refunding', 'refunded'))):
@@ -47,6 +47,9 @@ def audit(now: dt.datetime, grace_s: int = 600) -> list[Offender]:
         out.append(Offender('refund_on_unrefunded_order', f'refund {r.id}', f'order is {r.order.status}'))
     for g in Group.select().where(Group.status == 'forming', Group.deadline_at < cutoff):
         out.append(Offender('group_not_settled', f'group {g.id}', f'deadline {g.deadline_at:%Y-%m-%d %H:%M:%S} passed'))
+    for g in Group.select().where(Group.status == 'reviewing', Group.review_until < cutoff):
+        out.append(Offender('review_not_settled', f'group {g.id}',
+                            f'in review past {g.review_until:%Y-%m-%d %H:%M:%S}: its money is neither given nor back'))
     for g in (Group.select(Group, fn.COUNT(Seat.id).alias('paid')).join(Seat)
               .where(Seat.status == 'paid').group_by(Group.id)):
         if g.paid > g.size:

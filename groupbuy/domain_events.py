@@ -86,6 +86,15 @@ class GroupSucceeded:
 
 
 @dataclass(frozen=True)
+class GroupHeldForReview:
+    """A group filled (or reached its ratio) in a way risk control doubts: its money is held, no course is
+    given, until an operator approves (it succeeds) or rejects it, or `review_until` passes (it is refunded)."""
+    group: Group
+    progress: Progress
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GroupFailed:
     group: Group
     progress: Progress

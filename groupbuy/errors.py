@@ -88,3 +88,13 @@ class AccountConflict(DomainError):
 class WeChatUnavailable(DomainError):
     """WeChat could not be reached or refused the call; nothing was changed."""
     code = 'wechat_unavailable'
+
+
+class RiskRefused(DomainError):
+    """暂时无法参加这个拼团，请稍后再试。如有疑问请联系客服。"""
+    code = 'not_allowed'
+
+
+class VerificationRequired(DomainError):
+    """请先验证手机号，再参加拼团。"""
+    code = 'verification_required'

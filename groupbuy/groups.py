@@ -12,6 +12,8 @@ from .domain_events import GroupOpened, SeatReserved
 from .models import Campaign, Course, Enrollment, Group, Order, Seat, User
 from .ports import GatewayError
 from .progress import Progress, progress_of_group
+from .risk import decisions as risk
+from .risk.signals import Signals
 from .seat_ledger import LedgerSeat
 from .transition import transition
 
@@ -27,14 +29,18 @@ class Checkout:
     progress: Progress  # as the transition left it
 
 
-def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
+def open_group(deps, user: User, campaign_id: int, client: Signals | str) -> Checkout:
     """Open a group as its leader and start the leader's payment; the group forms once it is paid. The group
-    keeps the rules it opens with (its leader's variant's in an A/B test) to its end.
-    Raises NotFound, CampaignNotActive, AlreadyEnrolled, AlreadyBuying, LimitReached, PaymentUnavailable."""
+    keeps the rules it opens with (its leader's variant's in an A/B test) to its end. `client`: who is asking
+    (groupbuy/risk: an address alone when nothing more is known).
+    Raises NotFound, CampaignNotActive, AlreadyEnrolled, AlreadyBuying, LimitReached, RiskRefused,
+    VerificationRequired, PaymentUnavailable."""
     now = deps.now()
+    signals = _signals(client)
     campaign = catalog.get_campaign(campaign_id)
     catalog.ensure_selling(campaign, now)
     _ensure_may_buy(user, campaign)
+    verdict = risk.assess(now, 'open', user, campaign, None, signals)
     rules = experiments.rules_for(campaign, user.id)  # the leader's variant (an A/B test), else the campaign's
     until = now + dt.timedelta(seconds=deps.pay_window_s)
     with transition(deps, now) as t:
@@ -48,15 +54,16 @@ def open_group(deps, user: User, campaign_id: int, client_ip: str) -> Checkout:
                              status='pending', opened_at=now)
         order, seat = _create_order_and_seat(group, user, 'leader', rules.leader_price_fen, until, now,
                                              _new_trade_no(now))
+        risk.keep(verdict, group.id)
         progress = progress_of_group(group.id)
         t.emit(GroupOpened(group, seat, progress))
-    return _checkout(deps, user, group, order, seat, client_ip, progress)
+    return _checkout(deps, user, group, order, seat, signals.ip, progress)
 
 
-def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
-    """Take a seat in someone's group for the pay window and start payment.
+def join_group(deps, user: User, share_code: str, client: Signals | str) -> Checkout:
+    """Take a seat in someone's group for the pay window and start payment. `client`: who is asking.
     Raises NotFound, OwnGroup, GroupClosed, GroupFull, AlreadyJoined, CampaignNotActive,
-    AlreadyEnrolled, AlreadyBuying, LimitReached, PaymentUnavailable.
+    AlreadyEnrolled, AlreadyBuying, LimitReached, RiskRefused, VerificationRequired, PaymentUnavailable.
 
     The hot path of a flash sale, so its statements are counted (tests/integration/test_query_budgets.py):
     the group, a check without lock, the seat in Redis, WeChat's prepay (before any write, so the one
@@ -74,6 +81,8 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
     if campaign.status != 'active':
         raise errors.CampaignNotActive(f'campaign {campaign.id} is {campaign.status}')
     _ensure_may_buy(user, campaign, group=group)
+    signals = _signals(client)
+    judged = risk.assess(now, 'join', user, campaign, group.id, signals)
     until = now + dt.timedelta(seconds=deps.pay_window_s)
     verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
     if verdict == 'unknown':
@@ -86,7 +95,7 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         raise {'full': errors.GroupFull, 'already': errors.AlreadyJoined}.get(verdict, errors.GroupClosed)()
     trade_no = _new_trade_no(now)
     try:
-        prepay = _prepay(deps, user, group, trade_no, group.price_fen, until, client_ip)
+        prepay = _prepay(deps, user, group, trade_no, group.price_fen, until, signals.ip)
     except BaseException:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
@@ -96,6 +105,7 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
             _ensure_may_buy(user, campaign, lock=True, group=group)
             order, seat = _create_order_and_seat(group, user, 'member', group.price_fen, until, now, trade_no,
                                                  prepay.prepay_id)
+            risk.keep(judged)
             t.emit(SeatReserved(group, seat))
     except BaseException as exc:
         if t is not None and t.committed:
@@ -107,6 +117,10 @@ def join_group(deps, user: User, share_code: str, client_ip: str) -> Checkout:
         raise
     return Checkout(group=group, order=order, pay_params=prepay.pay_params,
                     progress=t.committed_progress(group.id))  # read once: the live event's too
+
+
+def _signals(client: Signals | str) -> Signals:
+    return client if isinstance(client, Signals) else Signals(ip=client)
 
 
 def find_group(share_code: str) -> Group:

@@ -83,6 +83,7 @@ class Campaign(BaseModel):
     created_at = DateTimeField(default=utcnow)
     nudge_offsets = CharField(max_length=64, default='7200,900')  # seconds before the deadline, comma-separated
     winner_variant = CharField(max_length=32, null=True)  # an A/B test stopped: new groups take this variant
+    risk_rules = TextField(null=True)  # JSON: this campaign's changes to the default risk rules (groupbuy/risk)
 
 
 class CampaignVariant(BaseModel):
@@ -114,6 +115,7 @@ class Group(BaseModel):
     # stopped later changes new groups only.
     duration_s = IntegerField()
     price_fen = IntegerField()  # what a member pays
+    review_until = DateTimeField(null=True)  # in risk review: an operator decides by then, else it is refunded
 
 
 class Order(BaseModel):
@@ -258,5 +260,43 @@ class OperatorAction(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
 
 
+class RiskCheck(BaseModel):
+    """One risk decision on an open, a join or a payment, with the signals it was made on: every decision
+    can be explained, and replayed under other rules (groupbuy/risk/replay.py)."""
+    at = DateTimeField(index=True)
+    action = CharField(max_length=8)  # open | join | pay
+    user = ForeignKeyField(User, null=True, backref='risk_checks', on_delete='SET NULL')
+    group = ForeignKeyField(Group, null=True, backref='risk_checks', on_delete='SET NULL')
+    campaign = ForeignKeyField(Campaign, null=True, backref='risk_checks', on_delete='SET NULL')
+    device = CharField(max_length=64, default='')
+    ip = CharField(max_length=45, default='')
+    network = CharField(max_length=64, default='')
+    user_agent = CharField(max_length=256, default='')
+    payer = CharField(max_length=64, default='')  # the WeChat openid that paid (payments)
+    account_age_s = IntegerField(default=0)
+    has_phone = BooleanField(default=False)  # a verified phone was bound (a challenge is passed)
+    decision = CharField(max_length=16)  # allow | challenge | review | block
+    reasons = CharField(max_length=256, default='')  # comma-separated reason codes
+    rules = CharField(max_length=16, default='')  # the version (hash) of the rules that decided
+
+    class Meta:  # the history's lookups: by device, network or payer within a time window
+        indexes = ((('device', 'at'), False), (('network', 'at'), False), (('payer', 'at'), False),
+                   (('group', 'action'), False))
+
+
+class RiskBlock(BaseModel):
+    """A blocklist entry: a user id, a device id, an address, an address's /24 (/64) or a payer openid."""
+    kind = CharField(max_length=16)  # user | device | ip | network | payer
+    value = CharField(max_length=64)
+    reason = CharField(max_length=200, default='')
+    created_at = DateTimeField(default=utcnow)
+    until = DateTimeField(null=True)  # None: until removed
+    created_by = CharField(max_length=64, default='')
+
+    class Meta:
+        indexes = ((('kind', 'value'), True),)
+
+
 ALL_MODELS = [User, Course, Campaign, Group, Order, Seat, Refund, Enrollment, Notification, Event,
-              SubscriptionConsent, Broadcast, SmsMessage, CampaignVariant, Operator, OperatorSession, OperatorAction]
+              SubscriptionConsent, Broadcast, SmsMessage, CampaignVariant, Operator, OperatorSession, OperatorAction,
+              RiskCheck, RiskBlock]

@@ -19,7 +19,7 @@ from .models import Operator, OperatorAction, OperatorSession
 ROLES = ('operator', 'analyst', 'finance')
 # What each role may do; 'view' is reading every console page.
 PERMISSIONS = {
-    'operator': {'view', 'campaigns', 'groups', 'broadcasts', 'experiments'},
+    'operator': {'view', 'campaigns', 'groups', 'broadcasts', 'experiments', 'risk'},
     'analyst': {'view', 'export'},
     'finance': {'view', 'export', 'refunds', 'audit'},
 }
@@ -27,6 +27,7 @@ IDLE_S = 2 * 3600  # a session unused this long ends
 MAX_S = 12 * 3600  # and none outlives a working day
 MIN_PASSWORD = 10
 AUTOMATION = 'ADMIN_TOKEN'  # the actor name of calls made with the bearer token
+DEMO = {'demo': 'operator', 'demo-analyst': 'analyst', 'demo-finance': 'finance'}  # `make run` on the sandbox only
 _NAME = re.compile(r'^[A-Za-z0-9_.@-]{2,64}$')
 _UNUSABLE = generate_password_hash(secrets.token_hex(16))  # checked when the name is unknown: same cost
 

@@ -4,10 +4,12 @@ Both run inside the caller's transition, with the group row locked, and emit wha
 groupbuy/subscribers.py says what follows.
 """
 import dataclasses
+import datetime as dt
 
-from .domain_events import GroupFailed, GroupSucceeded, RefundsStarted, ReservationsDropped
+from .domain_events import GroupFailed, GroupHeldForReview, GroupSucceeded, RefundsStarted, ReservationsDropped
 from .models import Enrollment, Group, Order, Refund, Seat
 from .progress import Progress, progress_of_group
+from .risk import decisions as risk
 
 
 def out_refund_no_for(order: Order) -> str:
@@ -100,11 +102,37 @@ def fail_group(t, group: Group, seats=None) -> bool:
     return True
 
 
-def _end(t, group: Group, status: str, seats, progress) -> tuple[list[Order], Progress] | None:
-    """Close a forming group (conditional UPDATE: once), drop its reservations. Its paid orders and
-    its progress now (the caller's, moved on; else one query), or None."""
-    changed = (Group.update(status=status, closed_at=t.now)
+def succeed_or_hold(t, group: Group, *, virtual=False, seats=None, progress: Progress | None = None) -> str:
+    """A group about to succeed: risk control may hold it for review first (groupbuy/risk). Returns
+    'group_succeeded' or 'group_in_review'."""
+    held = risk.review_before_success(group)
+    if held is None:
+        succeed_group(t, group, virtual=virtual, seats=seats, progress=progress)
+        return 'group_succeeded'
+    hold_for_review(t, group, held, seats=seats, progress=progress)
+    return 'group_in_review'
+
+
+def hold_for_review(t, group: Group, held, *, seats=None, progress: Progress | None = None) -> bool:
+    """forming → reviewing: nobody else joins, reservations go, the money stays paid (no course yet), and an
+    operator has until `review_until` to approve or reject (then it is refunded)."""
+    review_until = max(t.now, group.deadline_at or t.now) + dt.timedelta(seconds=held.review_s)
+    changed = (Group.update(status='reviewing', review_until=review_until)
                .where(Group.id == group.id, Group.status == 'forming').execute())
+    if not changed:
+        return False
+    group.status, group.review_until = 'reviewing', review_until
+    release_unpaid_seats(t, group, live_seats(group.id) if seats is None else seats)
+    after = dataclasses.replace(progress, status='reviewing', reserved=0) if progress else progress_of_group(group.id)
+    t.emit(GroupHeldForReview(group, after, held.reasons))
+    return True
+
+
+def _end(t, group: Group, status: str, seats, progress) -> tuple[list[Order], Progress] | None:
+    """Close a forming (or reviewed) group (conditional UPDATE: once), drop its reservations. Its paid orders
+    and its progress now (the caller's, moved on; else one query), or None."""
+    changed = (Group.update(status=status, closed_at=t.now)
+               .where(Group.id == group.id, Group.status.in_(('forming', 'reviewing'))).execute())
     if not changed:
         return None
     group.status, group.closed_at = status, t.now

@@ -15,6 +15,7 @@ from .domain_events import GroupFormed, MemberJoined, SeatPaid, SeatReleased
 from .live_events import member
 from .models import Campaign, Course, Group, Order, Seat, User
 from .progress import progress_of_group
+from .risk import decisions as risk
 from .transition import transition
 
 
@@ -25,6 +26,7 @@ class PaymentNotice:
     transaction_id: str
     amount_fen: int
     paid_at: dt.datetime | None = None  # WeChat's time_end (naive UTC); None: unknown, judged as now
+    payer: str = ''  # the openid that paid (risk control keeps it: groupbuy/risk/decisions.keep_payment)
 
 
 def record_payment(deps, notice: PaymentNotice) -> str:
@@ -51,7 +53,7 @@ def record_payment(deps, notice: PaymentNotice) -> str:
         order.status, order.paid_at, order.transaction_id = 'paid', t.now, notice.transaction_id
         seat = Seat.get(Seat.order == order.id)
         if _seat_is_live(seat, group, min(notice.paid_at or t.now, t.now), t.now):
-            return _seat_paid(t, seat, group, order)
+            return _seat_paid(t, seat, group, order, notice.payer)
         if seat.status == 'reserved':  # paid too late for a seat it still held: the seat goes too
             Seat.update(status='released').where(Seat.id == seat.id).execute()
             t.emit(SeatReleased(group, seat, close_later=False))
@@ -91,10 +93,12 @@ def _count_if(condition):
     return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
 
 
-def _seat_paid(t, seat, group, order) -> str:
+def _seat_paid(t, seat, group, order, payer: str = '') -> str:
     """The seat is paid; the leader's payment opens the group, the last seat succeeds it. One progress
     snapshot, taken after the writes, goes with every event."""
     Seat.update(status='paid').where(Seat.id == seat.id).execute()
+    if payer:
+        risk.keep_payment(t.now, seat.user_id, group.id, group.campaign_id, payer)
     User.update(first_paid_at=t.now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
     if seat.role == 'leader':
         deadline = t.now + dt.timedelta(seconds=group.duration_s)
@@ -105,6 +109,5 @@ def _seat_paid(t, seat, group, order) -> str:
     t.emit(SeatPaid(group, seat, order, progress))
     t.emit((GroupFormed if seat.role == 'leader' else MemberJoined)(group, seat, joined, progress))
     if progress.paid >= group.size:
-        outcomes.succeed_group(t, group, progress=progress)
-        return 'group_succeeded'
+        return outcomes.succeed_or_hold(t, group, progress=progress)
     return 'group_formed' if seat.role == 'leader' else 'seated'

@@ -1,6 +1,7 @@
 """What operators look up: groups by filter, one group's whole record, one person's whole record.
 Read-only, a fixed handful of queries each (no query per row)."""
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from peewee import fn
@@ -10,6 +11,7 @@ from .models import Enrollment, Group, Notification, Order, Refund, Seat, User
 from .progress import Progress
 
 GROUP_STATUSES = ('pending', 'forming', 'succeeded', 'failed', 'cancelled')
+_ID = re.compile(r'^[0-9]{1,18}$')  # ASCII digits that fit an id ('²'.isdigit() is True, int('²') fails)
 
 
 def find_groups(now: dt.datetime, *, status: str | None = None, campaign_id: int | None = None,
@@ -25,7 +27,7 @@ def find_groups(now: dt.datetime, *, status: str | None = None, campaign_id: int
         query = query.where(Group.campaign == campaign_id)
     if leader:
         by_name = User.nickname.contains(leader.strip())
-        numeric = leader.strip().isdigit() and len(leader.strip()) < 19
+        numeric = bool(_ID.match(leader.strip()))
         query = query.where((User.id == int(leader)) | by_name if numeric else by_name)
     if expiring_within_s is not None:
         query = (query.where(Group.status == 'forming', Group.deadline_at > now,
@@ -104,6 +106,6 @@ def find_users(text: str, limit: int = 50) -> list[User]:
     if not text:
         return list(User.select().order_by(User.id.desc()).limit(limit))
     clause = User.nickname.contains(text) | (User.phone == text)
-    if text.isdigit() and len(text) < 19:
+    if _ID.match(text):
         clause = clause | (User.id == int(text))
     return list(User.select().where(clause).order_by(User.id.desc()).limit(limit))

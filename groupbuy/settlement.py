@@ -18,15 +18,22 @@ USERPAYING_GRACE_S = 60  # how long past its window a seat waits for a payer WeC
 def settle_group(deps, group_id: int) -> str:
     """Decide a group at its deadline: full (or over its auto-complete ratio) → succeeded,
     short → failed and every payer refunded. Returns the outcome; running it twice is harmless:
-    'succeeded', 'failed', 'not_due' (rescheduled) or 'noop' (already decided / unknown)."""
+    'succeeded', 'in_review' (risk control holds it for an operator), 'failed', 'not_due' (rescheduled) or 'noop'
+    (already decided / unknown). A group in review whose `review_until` passed undecided is refunded here."""
     with transition(deps) as t:
         group = locked(Group.select(Group, Campaign, Course).join(Campaign).join(Course)
                        .where(Group.id == group_id), of=Group).first()
-        if group is None or group.status != 'forming':
+        if group is None or group.status not in ('forming', 'reviewing'):
             return 'noop'
-        if t.now >= group.deadline_at:
+        if group.status == 'reviewing':
+            if t.now >= group.review_until:  # nobody decided in time: the money goes back (the safe default)
+                outcomes.fail_group(t, group)
+                return 'failed'
+            due_at = group.review_until
+        elif t.now >= group.deadline_at:
             return _decide(t, group)
-        due_at = group.deadline_at
+        else:
+            due_at = group.deadline_at
     try:  # woken early: sleep again until it is due (if Redis is away, the sweeper finds it when overdue)
         deps.deadlines.schedule('settle', group_id, to_ms(due_at))
     except Exception:  # noqa: BLE001 — Redis away; the database still holds the deadline
@@ -39,8 +46,8 @@ def _decide(t, group) -> str:
     paid = sum(1 for s in seats if s.status == 'paid')
     outcome, virtual = rules.deadline_outcome(paid, group.size, group.campaign.auto_complete_ratio)
     if outcome == 'succeeded':
-        outcomes.succeed_group(t, group, virtual=virtual, seats=seats)
-        return 'succeeded'
+        return {'group_succeeded': 'succeeded', 'group_in_review': 'in_review'}[
+            outcomes.succeed_or_hold(t, group, virtual=virtual, seats=seats)]
     outcomes.fail_group(t, group, seats=seats)
     return 'failed'
 

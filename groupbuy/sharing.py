@@ -27,7 +27,8 @@ def status_line(p: Progress, now: dt.datetime) -> str:
     """One line of progress: '还差2人成团，剩 3小时12分钟'."""
     if p.joinable(now):
         return f'还差{p.seats_left}人成团，剩 {time_left(p.seconds_left(now))}'
-    return {'pending': '等团长付款后开团', 'succeeded': '已成团，课程已开通'}.get(p.status, '拼团已结束')
+    return {'pending': '等团长付款后开团', 'succeeded': '已成团，课程已开通',
+            'reviewing': '已凑满，正在确认'}.get(p.status, '拼团已结束')
 
 
 def miniapp_path(page: str, share_code: str, ref: str | None) -> str:

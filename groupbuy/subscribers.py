@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 from . import live_events, members, notifications, nudge_schedule
 from .clock import to_ms
-from .domain_events import (ExperimentStopped, FollowChanged, GroupCancelled, GroupFailed, GroupFormed, GroupOpened,
-                            GroupShared, GroupSucceeded, MemberJoined, NudgeSent, RefundNeedsAttention, RefundRetried,
-                            RefundsStarted, RefundSucceeded,
-                            ReservationsDropped, SeatPaid, SeatReleased, SeatReserved, ShareClicked, UserRegistered,
-                            UsersMerged)
+from .domain_events import (ExperimentStopped, FollowChanged, GroupCancelled, GroupFailed, GroupFormed,
+                            GroupHeldForReview, GroupOpened, GroupShared, GroupSucceeded, MemberJoined, NudgeSent,
+                            RefundNeedsAttention, RefundRetried, RefundSucceeded, RefundsStarted, ReservationsDropped,
+                            SeatPaid, SeatReleased, SeatReserved, ShareClicked, UserRegistered, UsersMerged)
 from .event_log import record
 from .facts import group_facts
 from .seat_ledger import LedgerSeat
@@ -95,6 +94,11 @@ def free_seat(t, e) -> None:
 def close_payment_later(t, e) -> None:
     if e.close_later:  # WeChat did not answer when the seat went: close its payment by job
         t.deps.enqueue('close_payment', e.seat.order_id)
+
+
+def schedule_review_deadline(t, e: GroupHeldForReview) -> None:
+    """Undecided by `review_until`, the group is refunded by its settlement job."""
+    t.deps.deadlines.schedule('settle', e.group.id, to_ms(e.group.review_until))
 
 
 def forget_group(t, e) -> None:
@@ -197,6 +201,10 @@ HANDLERS: dict[type, Handlers] = {
                     e, size=e.group.size, paid=len(e.fulfilled) + len(e.refunded_twice), virtual=e.virtual,
                     refunded_already_enrolled=len(e.refunded_twice)))],
         after=[forget_group, Live('group_succeeded')]),
+    GroupHeldForReview: Handlers(
+        during=[Logged('group_held_for_review', lambda e: _in_group(e, reasons=','.join(e.reasons),
+                                                                   review_until=e.group.review_until))],
+        after=[forget_group, schedule_review_deadline, Live('group_in_review')]),
     GroupFailed: Handlers(
         during=[tell_payers_refunded,
                 Logged('group_failed', lambda e: _in_group(e, size=e.group.size, paid=len(e.refunded)))],

@@ -15,6 +15,7 @@ STATUS = {
     errors.AlreadyJoined: 409, errors.OwnGroup: 409, errors.LimitReached: 409,
     errors.AlreadyEnrolled: 409, errors.AlreadyBuying: 409, errors.PaymentMismatch: 400, errors.PaymentUnavailable: 502,
     errors.InvalidTransition: 409, errors.AccountConflict: 409, errors.WeChatUnavailable: 502,
+    errors.RiskRefused: 403, errors.VerificationRequired: 403,
 }
 HTTP_CODES = {400: 'invalid_input', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found',
               405: 'method_not_allowed', 413: 'payload_too_large', 415: 'invalid_input',

@@ -1,9 +1,9 @@
 """Open a group, join one, look at one."""
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from groupbuy import groups
 
-from . import schemas
+from . import client, schemas
 from .auth import login_required, optional_user
 from .presenters import checkout_json, group_json
 from .runtime import deps
@@ -11,16 +11,12 @@ from .runtime import deps
 bp = Blueprint('groups', __name__)
 
 
-def _client_ip() -> str:
-    return (request.remote_addr or '127.0.0.1')[:39]
-
-
 @bp.post('/api/groups')
 @login_required
 def open_group():
     body = schemas.parse(schemas.OpenGroup)
     d = deps()
-    checkout = groups.open_group(d, g.user, body.campaign_id, _client_ip())
+    checkout = groups.open_group(d, g.user, body.campaign_id, client.signals())
     return jsonify(checkout_json(checkout, d.now(), g.user)), 201
 
 
@@ -28,7 +24,7 @@ def open_group():
 @login_required
 def join_group(share_code: str):
     d = deps()
-    checkout = groups.join_group(d, g.user, share_code[:32], _client_ip())
+    checkout = groups.join_group(d, g.user, share_code[:32], client.signals())
     return jsonify(checkout_json(checkout, d.now(), g.user)), 201
 
 

@@ -41,6 +41,12 @@ def _domain_error(exc):
     return _message(text, status)
 
 
+@bp.errorhandler(429)
+def _too_many(exc):
+    """A rate limit (config/rate_limits.py, which also sets Retry-After): a page, like every other error here."""
+    return _message('打开得太频繁了，请稍等一会儿再试。', 429)
+
+
 def _message(text: str, status: int, link: str | None = None) -> tuple[str, int]:
     return render_template('h5_message.html', text=text, link=link), status
 

@@ -1,7 +1,7 @@
 """`GET /api/groups/<share_code>/events`: Server-Sent Events for the live group page.
 
 `snapshot` on connect, then `member_joined`, `seat_reserved`, `seat_released`, `group_formed`,
-`group_succeeded`, `group_failed`, `group_cancelled` as they happen, each with `server_time`,
+`group_succeeded`, `group_failed`, `group_cancelled`, `group_in_review` as they happen, each with `server_time`,
 the counts and the member delta; `heartbeat` every LIVE_HEARTBEAT_S (15 s) so proxies keep the
 line open and countdowns stay synced. A client that reconnects with `Last-Event-ID` gets what it
 missed from the group's short history, or a fresh snapshot when that is too old. Works for

@@ -57,7 +57,8 @@ def payment_notify():
         return _reject('appid or mch_id is not ours')
     try:
         notice = payments.PaymentNotice(out_trade_no=data['out_trade_no'], transaction_id=data['transaction_id'],
-                                        amount_fen=_fen(data['total_fee']), paid_at=beijing_to_utc(data.get('time_end')))
+                                        amount_fen=_fen(data['total_fee']), paid_at=beijing_to_utc(data.get('time_end')),
+                                        payer=str(data.get('openid') or '')[:64])
     except (KeyError, ValueError):
         return _reject('missing or malformed fields')
     try:

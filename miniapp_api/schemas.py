@@ -90,7 +90,8 @@ class ProfileUpdate(Body):
 class NewCourse(Body):
     title: Text(200, min_length=1)
     price_fen: Fen
-    cover_url: Text(512) = ''
+    # shown in pages as a CSS background: an http(s) URL with nothing that could end the url('…') it sits in
+    cover_url: Annotated[str, Field(max_length=512, pattern=r"^(https?://[^\s'\"()\\<>]+)?$")] = ''
 
 
 class NewVariant(Body):

@@ -14,11 +14,36 @@
 
   function token() { return cfg.token || localStorage.getItem('pinke_token'); }
 
+  /* This browser's device id (X-Pinke-Device, 16-64 of [A-Za-z0-9_-]): random, made once, kept in
+   * localStorage. Rate limits and risk rules count per device; without storage, none is sent. */
+  function deviceId() {
+    try {
+      var id = localStorage.getItem('pinke_device');
+      if (!/^[A-Za-z0-9_-]{16,64}$/.test(id || '')) {
+        var bytes = new Uint8Array(16);
+        crypto.getRandomValues(bytes);
+        id = 'h5-' + Array.prototype.map.call(bytes, function (b) { return (b < 16 ? '0' : '') + b.toString(16); }).join('');
+        localStorage.setItem('pinke_device', id);
+      }
+      return id;
+    } catch (e) { return null; }
+  }
+
   function api(method, path, body) {
     var headers = { 'Content-Type': 'application/json' };
     if (token()) headers.Authorization = 'Bearer ' + token();
+    var device = deviceId();
+    if (device) headers['X-Pinke-Device'] = device;
     return fetch(cfg.apiBase + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
-      .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || data; return data; }); });
+      .then(function (r) {
+        return r.json().then(function (data) {
+          if (r.status === 429) {  // a rate limit: say when to try again (Retry-After, seconds)
+            throw { code: 'rate_limited', message: '操作太频繁，请' + (r.headers.get('Retry-After') || '几') + '秒后再试' };
+          }
+          if (!r.ok) throw data.error || data;
+          return data;
+        });
+      });
   }
 
   /* Signing in: the H5 session gives a token (inside WeChat); the sandbox lets anyone pick a name.
@@ -103,7 +128,7 @@
     if (state === 'forming' && this.members.length >= g.size) state = 'full';
     if (state === 'forming' && g.reserved_count && this.members.length + g.reserved_count >= g.size &&
         !(this.mine && this.mine.status !== 'released')) state = 'full';
-    ['forming', 'succeeded', 'failed', 'full', 'cancelled', 'pending'].forEach(function (s) {
+    ['forming', 'succeeded', 'failed', 'full', 'cancelled', 'pending', 'reviewing'].forEach(function (s) {
       show($('state-' + s), s === state);
     });
     document.body.dataset.state = state;
@@ -163,7 +188,7 @@
   GroupPage.prototype.listen = function () {
     var self = this, source = new EventSource(cfg.apiBase + '/api/groups/' + cfg.shareCode + '/events');
     ['snapshot', 'member_joined', 'seat_reserved', 'seat_released', 'group_formed', 'group_succeeded',
-     'group_failed', 'group_cancelled', 'heartbeat'].forEach(function (type) {
+     'group_failed', 'group_cancelled', 'group_in_review', 'heartbeat'].forEach(function (type) {
       source.addEventListener(type, function (msg) { self.apply(type, JSON.parse(msg.data)); });
     });
     this.source = source;

@@ -187,3 +187,93 @@ def test_changes_made_with_the_bearer_token_are_logged_as_automation(app, clock)
     log = [(a.actor, a.action) for a in OperatorAction.select().order_by(OperatorAction.id)]
     assert log == [('ADMIN_TOKEN', 'create_course'), ('ADMIN_TOKEN', 'create_campaign'),
                    ('ADMIN_TOKEN', 'set_campaign_status')]
+
+
+def test_console_answers_are_never_cached_framed_or_sniffed(client, clock):
+    operator('olive', 'operator', clock.now())
+    sign_in(client, 'olive')
+    for path in ('/admin/', '/admin/users', '/admin/login'):
+        headers = client.get(path).headers
+        assert headers['Cache-Control'] == 'no-store' and headers['X-Frame-Options'] == 'DENY', path
+        assert "frame-ancestors 'none'" in headers['Content-Security-Policy'] and headers['X-Content-Type-Options']
+
+
+@pytest.mark.parametrize('path', ['/admin/groups?campaign_id=%C2%B2', '/admin/groups?expiring_min=%C2%B2',
+                                  '/admin/groups?leader=%C2%B2', '/admin/users?q=%E2%91%A0', '/admin/audit?grace_s=%C2%B2'])
+def test_odd_digits_in_filters_are_no_500(client, clock, path):
+    operator('fin', 'finance', clock.now())
+    sign_in(client, 'fin')
+    assert client.get(path).status_code in (200, 400)
+
+
+@pytest.mark.parametrize('target', ['/admin%0D%0AX-Evil:1', '/admin\\\\evil.example', '/admin/ x'])
+def test_a_next_that_no_header_can_hold_goes_to_the_front_page(client, clock, target):
+    operator('olive', 'operator', clock.now())
+    page = client.get('/admin/login').get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post('/admin/login', data={'name': 'olive', 'password': 'correct horse battery',
+                                               'csrf_token': token, 'next': target})
+    assert answer.status_code == 302 and answer.headers['Location'] == '/admin/'
+
+
+def test_signing_in_again_ends_the_session_the_browser_had(client, clock):
+    from groupbuy.models import OperatorSession
+    operator('olive', 'operator', clock.now())
+    sign_in(client, 'olive')
+    sign_in(client, 'olive')
+    assert OperatorSession.select().where(OperatorSession.ended_at.is_null()).count() == 1
+
+
+def test_the_demo_accounts_never_sign_in_off_the_sandbox(app, clock, monkeypatch):
+    from config.settings import Settings
+    operator('demo', 'operator', clock.now())
+    operator('alice', 'operator', clock.now())
+    monkeypatch.setattr(Settings, 'uses_sandbox', property(lambda self: False))  # real WeChat credentials
+    assert sign_in(app.test_client(), 'demo').status_code == 401
+    assert sign_in(app.test_client(), 'alice').status_code == 302
+
+
+@pytest.mark.parametrize('cover, status', [("x'),url(//evil.example/a)", 400), ('javascript:alert(1)', 400),
+                                           ('https://img.example/c d.png', 400), ('https://img.example/c.png', 201)])
+def test_a_cover_url_is_an_http_address_that_cannot_break_out_of_css(app, cover, status):
+    token = {'Authorization': f'Bearer {app.config["ADMIN_TOKEN"]}'}
+    answer = app.test_client().post('/admin/api/courses', headers=token,
+                                    json={'title': 'T', 'price_fen': 100, 'cover_url': cover})
+    assert answer.status_code == status
+
+
+def test_a_burst_of_guesses_sent_at_once_is_cut_off_before_its_failures_are_counted(app, clock):
+    """Failures are counted after the answer; every attempt is counted before the password check, so forty
+    guesses arriving together cannot all be checked (Flask-Limiter tests a failure-only limit before the
+    view and counts after it)."""
+    from concurrent.futures import ThreadPoolExecutor
+    operator('olive', 'operator', clock.now())
+    forms = []
+    for _ in range(40):
+        c = app.test_client()
+        page = c.get('/admin/login').get_data(as_text=True)
+        forms.append((c, page.split('name="csrf_token" value="')[1].split('"')[0]))
+
+    def guess(form):
+        c, token = form
+        return c.post('/admin/login', data={'name': 'olive', 'password': 'wrong password!', 'csrf_token': token}
+                      ).status_code
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(guess, forms))
+    assert answers.count(401) <= 30 and answers.count(429) >= 10
+
+
+def test_a_stranger_s_wrong_passwords_do_not_lock_the_operator_out_from_their_own_address(app, clock):
+    operator('olive', 'operator', clock.now())
+    stranger = app.test_client()
+    for _ in range(10):
+        stranger.post('/admin/login', environ_base={'REMOTE_ADDR': '10.9.9.9'},
+                      data={'name': 'olive', 'password': 'wrong password!',
+                            'csrf_token': stranger.get('/admin/login').get_data(as_text=True)
+                            .split('name="csrf_token" value="')[1].split('"')[0]})
+    locked = stranger.post('/admin/login', environ_base={'REMOTE_ADDR': '10.9.9.9'}, data={
+        'name': 'olive', 'password': 'correct horse battery',
+        'csrf_token': stranger.get('/admin/login').get_data(as_text=True).split('name="csrf_token" value="')[1]
+        .split('"')[0]})
+    assert locked.status_code == 429  # that address, for that name, is throttled
+    assert sign_in(app.test_client(), 'olive').status_code == 302  # the operator, from their own address

@@ -203,3 +203,47 @@ def test_the_numbers_page_draws_charts_and_an_analyst_exports_its_tables(app, cl
     operator = signed_in(app, clock, 'operator')
     assert 'id="exports"' not in operator.get('/admin/numbers').get_data(as_text=True)
     assert operator.get('/admin/numbers/campaigns.csv').status_code == 403
+
+
+def test_an_operator_approves_or_rejects_a_group_held_for_review_and_manages_the_blocklist(app, clock, deps):
+    from groupbuy.models import Group, RiskBlock
+    from groupbuy.risk.rules import RuleConfig
+    c = campaign(group_size=RuleConfig().fresh_fill_members + 1)
+    held = []
+    for _ in range(2):
+        leader_group = groups.open_group(deps, user(), c.id, '127.0.0.1')
+        pay(deps, leader_group.order)
+        for _ in range(c.group_size - 1):
+            outcome = pay(deps, groups.join_group(deps, user(), leader_group.group.share_code, '127.0.0.1').order)
+        assert outcome == 'group_in_review'
+        held.append(leader_group.group.id)
+    analyst = signed_in(app, clock, 'analyst')
+    page = analyst.get('/admin/risk').get_data(as_text=True)
+    assert f'data-held="{held[0]}"' in page and 'fresh_fill' in page and 'data-approve' not in page
+    client = signed_in(app, clock)
+    token = csrf(client, '/admin/risk')
+    assert client.post(f'/admin/risk/groups/{held[0]}/approve', data={'csrf_token': token}).status_code == 302
+    assert client.post(f'/admin/risk/groups/{held[1]}/reject', data={'csrf_token': token}).status_code == 302
+    assert [Group.get_by_id(g).status for g in held] == ['succeeded', 'failed']
+    assert client.post(f'/admin/risk/groups/{held[0]}/reject', data={'csrf_token': token}).status_code == 409
+    assert client.post('/admin/risk/blocks', data={'csrf_token': token, 'kind': 'ip', 'value': '1.2.3.4',
+                                                   'reason': 'farm', 'hours': '2'}).status_code == 302
+    assert client.post('/admin/risk/blocks', data={'csrf_token': token, 'kind': 'device', 'value': 'x'}).status_code == 400
+    entry = RiskBlock.get()
+    assert (entry.kind, entry.value, entry.created_by) == ('ip', '1.2.3.4', 'operator')
+    assert client.post(f'/admin/risk/blocks/{entry.id}/remove', data={'csrf_token': token}).status_code == 302
+    assert not RiskBlock.select().exists()
+    assert [a.action for a in OperatorAction.select().where(OperatorAction.actor == 'operator')
+            .order_by(OperatorAction.id)][1:] == ['approve_review', 'reject_review', 'block', 'unblock']
+
+
+def test_a_campaign_s_risk_rules_are_edited_as_json_and_checked(app, clock):
+    c = campaign()
+    client = signed_in(app, clock)
+    token = csrf(client, '/admin/risk')
+    assert client.post(f'/admin/risk/campaigns/{c.id}/rules', data={'csrf_token': token,
+                                                                    'rules': '{"seat_cooldown_s": 3600}'}).status_code == 302
+    assert catalog.get_campaign(c.id).risk_rules == '{"seat_cooldown_s": 3600}'
+    for bad in ('{"nope": 1}', '{"seat_cooldown_s": -5}', 'not json'):
+        assert client.post(f'/admin/risk/campaigns/{c.id}/rules', data={'csrf_token': token, 'rules': bad}).status_code == 400
+    assert '&#34;seat_cooldown_s&#34;: 3600' in client.get(f'/admin/risk?campaign_id={c.id}').get_data(as_text=True)

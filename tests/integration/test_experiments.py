@@ -284,7 +284,7 @@ def test_migration_0006_gives_every_existing_group_its_campaign_s_duration_and_p
     for name in [n for n in available() if '0001' < n[:4] < '0006']:  # the schema as it was before 0006, step by step
         step(name)
 
-    assert migrate(database) == ['0006_console_and_variants']
+    assert migrate(database)[0] == '0006_console_and_variants'  # and any later ones
     rows = dict(((gid, (duration, price)) for gid, duration, price in
                  database.execute_sql('SELECT id, duration_s, price_fen FROM "group"').fetchall()))
     assert rows == {gid: (c.duration_s, c.group_price_fen) for gid, c in old.items()}

@@ -54,6 +54,10 @@ def system_env(tmp_root: Path, redis_url: str, name: str, **overrides) -> dict:
         SANDBOX_NOTIFY_RETRY_S='0.3,0.5,1,2,4', SANDBOX_REFUND_DELAY_S='0.2', REFUND_RETRY_S='1,1',
         REFUND_MAX_ATTEMPTS='3', NOTIFY_RETRY_S='1,1', QUIET_HOURS='', BROADCAST_RATE_PER_S='50',
         WEB_WORKERS='2', WEB_THREADS='32', PYTHONUNBUFFERED='1')
+    # Every client of these tests is this machine: an address limit would count the whole suite as one client.
+    # The per-user and per-device rate limits stay on (tests/integration/test_rate_limits.py tests them all).
+    env.update({name: '' for name in ('RATE_LIMIT_LOGIN_IP', 'RATE_LIMIT_OPEN_IP', 'RATE_LIMIT_JOIN_IP',
+                                      'RATE_LIMIT_SHARE_IP', 'RATE_LIMIT_BOT_REFUSED_IP')})
     env.update(overrides)
     return env
 
