@@ -122,3 +122,24 @@ def test_an_analyst_sees_the_charts_and_exports_a_csv(stack, phone, shot):
     path = download.value.path()
     text = open(path, encoding='utf-8-sig').read().splitlines()
     assert download.value.suggested_filename.startswith('pinke-campaigns-c') and text[1].startswith(f'{campaign["id"]},')
+
+
+def test_an_operator_approves_a_group_held_for_review_on_the_risk_page(stack, phone, shot):
+    campaign = stack.new_campaign(group_size=5)
+    _, share = stack.open_formed_group(campaign['id'], f'viral-{secrets.token_hex(3)}')
+    for n in range(4):  # four brand-new accounts fill it: held for review
+        member = stack.login(f'newbie-{n}-{secrets.token_hex(3)}')
+        checkout = stack.call('POST', f'/api/groups/{share}/join', member,
+                              headers={'X-Pinke-Device': f'newbie-device-{secrets.token_hex(8)}'}).json()
+        stack.confirm(checkout)
+    wait_until(lambda: stack.group(share)['status'] == 'reviewing', timeout=bound(15), what='the group in review')
+    page = signed_in(stack, phone, 'operator')
+    page.goto(f'{stack.api}/admin/risk')
+    held = page.locator(f'[data-share="{share}"]')
+    assert 'fresh_fill' in held.inner_text()
+    shot(page, 'console-risk-review')
+    group_id = held.get_attribute('data-held')
+    page.click(f'[data-approve="{group_id}"]')
+    page.wait_for_selector('.flash')
+    assert '通过，已成团' in page.inner_text('.flash')
+    wait_until(lambda: stack.group(share)['status'] == 'succeeded', timeout=bound(10), what='success')
