@@ -15,14 +15,13 @@ the web workers (gunicorn) and of the whole server (web, RQ workers, scheduler, 
 read from /proc around each phase; then on ÷ off for each, and the web-CPU ratio of each round (a pair of
 adjacent phases) to show the noise.
 
-What "off" switches off — read groupbuy/risk/decisions.py and rules.py: with `enabled: false`,
-`rules.decide()` returns allow before looking at anything, and that is all it skips. `decisions.assess`
-still reads the rules, runs the one history query (`history.before`: blocklists, abandoned seats, the
-device's accounts and attempts, the address's /24) and builds the log row; `decisions.keep` still inserts
-the `risk_check` row inside the join's write transaction. So on ÷ off is the cost of the rules' decision,
-not of risk control: to show the rest, after the server has stopped this script times `decisions.assess`
-(on and off) and the `keep` insert (rolled back) in its own process on the run's database, for a sample
-of the joins just measured, against the web CPU per join.
+What "off" switches off (groupbuy/risk/decisions.py): with `enabled: false` the history query
+(`history.before`: blocklists, abandoned seats, the device's accounts and attempts, the address's public /24)
+is not run and the rules are not asked; the decision is still logged (`decisions.keep` inserts the
+`risk_check` row inside the join's write transaction). So on ÷ off is what reading the history and deciding
+cost. After the server has stopped this script also times `decisions.assess` (on and off), the history query
+alone and the `keep` insert (rolled back) in its own process on the run's database, for a sample of the joins
+just measured, against the web CPU per join.
 
 Usage (from the project root):
 
@@ -405,17 +404,16 @@ RATIO_COLUMNS = [('clients', 'r'), ('joins/s', 'r'), ('p50', 'r'), ('p99', 'r'),
                  ('server CPU/join', 'r'), ('web CPU/join per round: min – median – max', 'l')]
 
 STEPS = {   # name -> (what it is, whether it runs with the rules off); {network}, {network_rows} filled in
-    'assess on': ('decisions.assess, rules on: read the rules, history query, decide, log row', 'yes, but decide'),
+    'assess on': ('decisions.assess, rules on: read the rules, history query, decide, log row', 'log row only'),
     'assess off': ('decisions.assess, rules off', '-'),
     'history': ('of which the history query (history.before), with the join\'s address, whose /24 ({network}) '
-                'has {network_rows} rows in risk_check', 'yes'),
-    'history elsewhere': (f'the history query for an address whose /24 has none ({QUIET_IP})', 'yes'),
+                'has {network_rows} rows in risk_check', 'no'),
+    'history elsewhere': (f'the history query for an address whose /24 has none ({QUIET_IP})', 'no'),
     'keep': ('decisions.keep: the risk_check insert (rolled back; the join commits anyway)', 'yes'),
 }
-OFF_SKIPS = ('What "off" skips: only rules.decide() (it returns allow at once). The history query '
-             '(history.before), building the log row and inserting it into risk_check in the join\'s '
-             'transaction happen with the rules off too, so on ÷ off is the cost of the decision, not of '
-             'risk control; the steps are timed on their own below.')
+OFF_SKIPS = ('What "off" skips: the history query (history.before) and the rules (rules.decide); the decision '
+             'is still logged (risk_check insert in the join\'s transaction). So on ÷ off is the cost of reading '
+             'the history and deciding; the steps are timed on their own below.')
 
 
 def mode_figures(phases: list) -> dict:
