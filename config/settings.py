@@ -192,6 +192,9 @@ def _require_production(s: Settings) -> None:
             problems.append(f'{name.upper()}={path} is not a readable file (refunds need it)')
     if s.public_base_url and not s.public_base_url.startswith('https://'):
         problems.append(f'PUBLIC_BASE_URL={s.public_base_url} must be https:// (WeChat calls it)')
+    for name, least in (('secret_key', 32), ('admin_token', 32)):  # anyone who guesses either is an operator
+        if getattr(s, name) and len(getattr(s, name)) < least:
+            problems.append(f'{name.upper()} needs at least {least} characters (e.g. `openssl rand -hex 24`)')
     if problems:
         raise ConfigError('real WeChat credentials are set, but the configuration is incomplete: '
                           + '; '.join(problems) + '. Set them all, or none to use the sandbox.')

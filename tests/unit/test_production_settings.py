@@ -35,7 +35,7 @@ def cert_files(tmp_path):
 
 def complete(cert_files, **more):
     return {'WECHAT_APP_ID': 'wxrealapp', 'WECHAT_APP_SECRET': 's' * 32, 'WECHAT_MCH_ID': '1230000109',
-            'WECHAT_API_KEY': 'k' * 32, 'SECRET_KEY': 'x' * 32, 'ADMIN_TOKEN': 'adm_real',
+            'WECHAT_API_KEY': 'k' * 32, 'SECRET_KEY': 'x' * 32, 'ADMIN_TOKEN': 'adm_' + 'r' * 44,
             'PUBLIC_BASE_URL': 'https://pinke.example.com', **cert_files, **more}
 
 
@@ -96,3 +96,11 @@ def test_a_process_refuses_to_start_and_says_why(env, tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert 'WECHAT_API_KEY is not set' in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('name', ['ADMIN_TOKEN', 'SECRET_KEY'])
+def test_a_guessable_admin_token_or_secret_key_stops_production(env, cert_files, name):
+    env(**complete(cert_files, **{name: 'admin'}))
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env()
+    assert f'{name} needs at least 32 characters' in str(refused.value)
