@@ -76,7 +76,7 @@ def set_rules(campaign_id: int):
         json.loads(raw) if raw else None
     except ValueError:
         raise errors.InvalidInput('the rules are JSON: {"seat_cooldown_s": 3600, ...}') from None
-    review.set_campaign_rules(campaign_id, raw or None)
+    catalog.set_risk_rules(campaign_id, raw or None)
     log_action('set_risk_rules', f'campaign:{campaign_id}', before={'rules': before}, after={'rules': raw or None})
     flash(f'活动 #{campaign_id} 的风控规则已保存', 'ok')
     return redirect(url_for('.risk', campaign_id=campaign_id))

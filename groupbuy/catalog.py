@@ -7,6 +7,7 @@ from peewee import prefetch
 from . import errors
 from .db import transaction
 from .models import Campaign, CampaignVariant, Course, Group
+from .risk.rules import RuleConfig
 
 CAMPAIGN_STATUSES = ('draft', 'active', 'paused', 'ended')
 # Allowed operator moves; 'ended' is final so a finished campaign cannot be sold again by mistake.
@@ -214,3 +215,15 @@ def _check_terms(course: Course, terms: dict) -> None:
             raise errors.InvalidInput(f'{name} must not exceed the course price', field=name)
     if terms.get('starts_at') and terms.get('ends_at') and terms['ends_at'] <= terms['starts_at']:
         raise errors.InvalidInput('ends_at must be after starts_at', field='ends_at')
+
+
+def set_risk_rules(campaign_id: int, raw_json: str | None) -> Campaign:
+    """A campaign's changes to the default risk rules (JSON, groupbuy/risk/rules.py; empty: the defaults).
+    Raises NotFound, InvalidInput (unknown settings, values out of range)."""
+    try:
+        RuleConfig.from_json(raw_json or None)
+    except ValueError as exc:
+        raise errors.InvalidInput(str(exc), field='risk_rules') from None
+    campaign = get_campaign(campaign_id)
+    Campaign.update(risk_rules=raw_json or None).where(Campaign.id == campaign.id).execute()
+    return get_campaign(campaign_id)

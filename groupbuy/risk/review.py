@@ -3,13 +3,12 @@ decision on each — approve (it succeeds: courses given) or reject (every payer
 `review_until`, the settlement job refunds it. Either way the money ends fulfilled or refunded."""
 from dataclasses import dataclass
 
-from .. import catalog, errors, outcomes, progress
+from .. import errors, outcomes, progress
 from ..db import locked
 from ..models import Campaign, Course, Group, RiskCheck
 from ..progress import Progress
 from ..transition import transition
 from . import decisions as risk
-from .rules import RuleConfig
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,3 @@ def decide(deps, group_id: int, approve: bool) -> str:
             return 'succeeded'
         outcomes.fail_group(t, group)
         return 'failed'
-
-
-def set_campaign_rules(campaign_id: int, raw_json: str | None):
-    """A campaign's changes to the default rules (JSON; empty: the defaults). Raises InvalidInput."""
-    try:
-        RuleConfig.from_json(raw_json or None)
-    except ValueError as exc:
-        raise errors.InvalidInput(str(exc), field='risk_rules') from None
-    campaign = catalog.get_campaign(campaign_id)
-    Campaign.update(risk_rules=raw_json or None).where(Campaign.id == campaign.id).execute()
-    return catalog.get_campaign(campaign_id)
