@@ -14,12 +14,11 @@ from . import errors
 from .accounts import DEFAULT_NICKNAME
 from .db import locked
 from .domain_events import UsersMerged
-from .models import Enrollment, Group, Order, Seat, User
+from .models import LIVE_GROUP, Enrollment, Group, Order, Seat, User
 from .outcomes import start_refund
 from .transition import transition
 
 log = logging.getLogger(__name__)
-LIVE_GROUP = ('pending', 'forming')
 
 
 def merge_users(deps, a_id: int, b_id: int) -> User:

@@ -25,11 +25,9 @@ from dataclasses import dataclass
 from peewee import JOIN, SQL, Case, PostgresqlDatabase, fn
 
 from . import errors
-from .models import Campaign, Course, Event, Group, Order, Refund, Seat, User, db
+from .models import DECIDED_GROUP, OPENED_GROUP, Campaign, Course, Event, Group, Order, Refund, Seat, User, db
 from .wording import BEIJING, time_left
 
-OPENED = ('forming', 'succeeded', 'failed')  # the leader paid
-DECIDED = ('succeeded', 'failed')
 _BEIJING_OFFSET_S = int(BEIJING.utcoffset(dt.datetime(2026, 1, 1)).total_seconds())  # UTC+8 all year since 1991
 
 DEFINITIONS = {
@@ -94,7 +92,7 @@ def _opened_groups(scope: Scope, *columns):
             .join(Seat, on=(Seat.group == Group.id) & (Seat.role == 'leader') & (Seat.status == 'paid'))
             .join(Order, on=(Seat.order == Order.id))
             .switch(Group).join(Campaign)
-            .where(Group.status.in_(OPENED), *scope.filters(Order.paid_at)))
+            .where(Group.status.in_(OPENED_GROUP), *scope.filters(Order.paid_at)))
 
 
 def _opened(by: str, scope: Scope):
@@ -116,7 +114,7 @@ def _decided(by: str, scope: Scope):
                          fn.COUNT(Group.id).filter(Group.status == 'failed'),
                          fn.SUM(Case(None, [(succeeded & (_paid_seats() < Group.size), 1)], 0)))
             .join(Campaign)
-            .where(Group.status.in_(DECIDED), *scope.filters(Group.closed_at))
+            .where(Group.status.in_(DECIDED_GROUP), *scope.filters(Group.closed_at))
             .group_by(SQL('1')).tuples())
 
 
@@ -292,7 +290,7 @@ def nudge_effect(scope: Scope) -> list[dict]:
     counts once in each stratum it matches). A stratum without comparable groups says NOT_ENOUGH and its
     comparable rate is null."""
     decided = (Group.select(Group.id, Group.status, Group.size, Group.deadline_at).join(Campaign)
-               .where(Group.status.in_(DECIDED), *scope.filters(Group.closed_at)))
+               .where(Group.status.in_(DECIDED_GROUP), *scope.filters(Group.closed_at)))
     groups = {gid: (status == 'succeeded', size, _moment(deadline)) for gid, status, size, deadline in decided.tuples()}
     ids = decided.select(Group.id)
     paid, leader_paid = defaultdict(list), {}

@@ -17,12 +17,11 @@ from . import catalog, errors
 from .catalog import GroupRules
 from .domain_events import ExperimentStopped
 from .event_log import first_at
-from .models import Campaign, CampaignVariant, Group, Order, Refund
+from .models import OPENED_GROUP, Campaign, CampaignVariant, Group, Order, Refund
 from .transition import transition
 
 Z95 = 1.96  # the standard normal quantile of a two-sided 95 % interval (and a 5 % two-sided test)
 Z_POWER = 0.8416  # the quantile for 80 % power: the usual planning value for "how many more groups"
-OPENED = ('forming', 'succeeded', 'failed')  # the leader paid (a pending or cancelled group never opened)
 
 
 # --- who gets which rules -------------------------------------------------------------------------------
@@ -221,7 +220,7 @@ def results(campaign_id: int) -> Results:
              .join(Order, JOIN.LEFT_OUTER, on=((Order.group == Group.id) & (Order.kind == 'group_buy')
                                                & Order.paid_at.is_null(False)))
              .join(Refund, JOIN.LEFT_OUTER, on=(Refund.order == Order.id))  # at most one per order
-             .where(Group.campaign == campaign.id, Group.status.in_(OPENED))
+             .where(Group.campaign == campaign.id, Group.status.in_(OPENED_GROUP))
              .group_by(Group.id, Group.variant, Group.status))
     if stopped_at is not None:
         query = query.where(Group.opened_at < stopped_at)

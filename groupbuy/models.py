@@ -101,6 +101,13 @@ class CampaignVariant(BaseModel):
         indexes = ((('campaign', 'name'), True),)
 
 
+# A group's statuses, named once (docs/ARCHITECTURE.md, "State machines").
+GROUP_STATUSES = ('pending', 'forming', 'reviewing', 'succeeded', 'failed', 'cancelled')
+LIVE_GROUP = ('pending', 'forming')  # seats can still be taken or paid for
+OPENED_GROUP = ('forming', 'reviewing', 'succeeded', 'failed')  # the leader paid (a pending or cancelled never opened)
+DECIDED_GROUP = ('succeeded', 'failed')
+
+
 class Group(BaseModel):
     campaign = ForeignKeyField(Campaign, backref='groups')
     leader = ForeignKeyField(User, backref='led_groups')

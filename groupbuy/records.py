@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from peewee import fn
 
 from . import errors, progress
-from .models import Enrollment, Group, Notification, Order, Refund, Seat, User
+from .models import GROUP_STATUSES, Enrollment, Group, Notification, Order, Refund, Seat, User
 from .progress import Progress
 
-GROUP_STATUSES = ('pending', 'forming', 'succeeded', 'failed', 'cancelled')
 _ID = re.compile(r'^[0-9]{1,18}$')  # ASCII digits that fit an id ('²'.isdigit() is True, int('²') fails)
 
 

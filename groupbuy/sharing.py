@@ -4,11 +4,10 @@ time left and dates are written by groupbuy/wording.py, as in pushes."""
 import datetime as dt
 
 from . import errors, progress
-from .models import Group, Seat
+from .models import LIVE_GROUP, Group, Seat
 from .progress import Progress
 from .wording import time_left, yuan
 
-LIVE = ('pending', 'forming')
 QR_MAX_S = 30 * 24 * 3600  # WeChat's longest temporary QR code
 
 
@@ -39,7 +38,7 @@ def miniapp_path(page: str, share_code: str, ref: str | None) -> str:
 def live_groups_of(user_id: int, limit: int = 10) -> list[Progress]:
     """Groups the user is in (a reserved or paid seat) that are still open, soonest deadline first."""
     mine = Seat.select(Seat.group).where(Seat.user == user_id, Seat.status != 'released')
-    rows = (progress.query().where(Group.id.in_(mine), Group.status.in_(LIVE))
+    rows = (progress.query().where(Group.id.in_(mine), Group.status.in_(LIVE_GROUP))
             .order_by(Group.deadline_at.asc(nulls='LAST'), Group.id).limit(limit))
     return [progress.from_row(g) for g in rows]
 
@@ -47,7 +46,7 @@ def live_groups_of(user_id: int, limit: int = 10) -> list[Progress]:
 def qr_lifetime_s(p: Progress, now: dt.datetime) -> int:
     """How long an official-account QR code for this group should live: until its deadline (a day
     while the leader has not paid). Raises GroupClosed for a finished group."""
-    if p.status not in LIVE or (p.status == 'forming' and p.seconds_left(now) <= 0):
+    if p.status not in LIVE_GROUP_GROUP or (p.status == 'forming' and p.seconds_left(now) <= 0):
         raise errors.GroupClosed(f'the group is {p.status}; a QR code for it would lead nowhere')
     seconds = p.seconds_left(now) if p.status == 'forming' else 86400
     return min(max(seconds, 60), QR_MAX_S)

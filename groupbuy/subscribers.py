@@ -14,12 +14,12 @@ from .domain_events import (ExperimentStopped, FollowChanged, GroupCancelled, Gr
                             RefundNeedsAttention, RefundRetried, RefundSucceeded, RefundsStarted, ReservationsDropped,
                             SeatPaid, SeatReleased, SeatReserved, ShareClicked, UserRegistered, UsersMerged)
 from .event_log import record
+from .models import LIVE_GROUP
 from .facts import group_facts
 from .seat_ledger import LedgerSeat
 from .wording import yuan
 
 REFUND_TIMING = '原路退回，1–3 个工作日到账'
-OPEN = ('pending', 'forming')
 
 
 class Logged:
@@ -44,7 +44,7 @@ class Live:
 
     def __call__(self, t, event) -> None:
         p = getattr(event, 'progress', None)
-        if p is None or p.status in OPEN:
+        if p is None or p.status in LIVE_GROUP:
             p = t.committed_progress(event.group.id)
         live_events.announce(t.deps, p, self.kind, **(self.extra(event) if self.extra else {}))
 

@@ -203,3 +203,11 @@ def test_open_of_a_blocked_user_is_refused_and_nothing_is_written(make, deps, cl
                                     headers={'Authorization': f'Bearer {token_for(app, leader)}'})
     assert (answer.status_code, answer.get_json()['error']['code']) == (403, 'not_allowed')
     assert not Group.select().exists() and RiskCheck.get().reasons == 'blocklist_user'
+
+
+def test_a_group_in_review_counts_as_opened_and_not_yet_decided(make, deps):
+    from groupbuy import analytics
+    held = fresh_fill(make(), deps)
+    numbers = analytics.summary(analytics.Scope(campaign_id=held.campaign_id))
+    assert (numbers['groups_opened'], numbers['groups_succeeded'], numbers['groups_failed']) == (1, 0, 0)
+    assert numbers['success_rate'] is None  # nothing decided yet
