@@ -15,7 +15,7 @@ def overview():
     now = rt().deps.now()
     return render_template('console/overview.html', now=now,
                            expiring=records.find_groups(now, expiring_within_s=3600, limit=20),
-                           forming=records.count_groups('forming'),
+                           forming=records.count_groups('forming'), in_review=records.count_groups('reviewing'),
                            attention=refunds.list_refunds('failed', limit=20))
 
 

@@ -27,5 +27,7 @@ def campaign_page(campaign_id: int):
     settings = rt.settings
     live = {'page': 'campaign', 'campaignId': campaign.id, 'apiBase': '', 'token': None, 'server_time': iso(now),
             'sandbox': settings.wechat_pay_base_url.rstrip('/') if settings.uses_sandbox else None}
+    prices = [v.group_price_fen for v in catalog.variants_of(campaign)] or [campaign.group_price_fen]
     return render_template('campaign_page.html', campaign=campaign, groups=listed, selling=selling, live=live,
-                           price=wording.yuan(campaign.group_price_fen), list_price=wording.yuan(campaign.course.price_fen))
+                           price=wording.yuan(min(prices)), price_varies=len(set(prices)) > 1,  # an A/B test
+                           list_price=wording.yuan(campaign.course.price_fen))

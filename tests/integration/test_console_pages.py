@@ -247,3 +247,25 @@ def test_a_campaign_s_risk_rules_are_edited_as_json_and_checked(app, clock):
     for bad in ('{"nope": 1}', '{"seat_cooldown_s": -5}', 'not json'):
         assert client.post(f'/admin/risk/campaigns/{c.id}/rules', data={'csrf_token': token, 'rules': bad}).status_code == 400
     assert '&#34;seat_cooldown_s&#34;: 3600' in client.get(f'/admin/risk?campaign_id={c.id}').get_data(as_text=True)
+
+
+def test_the_overview_counts_groups_waiting_for_review(app, clock, deps):
+    from groupbuy.risk.rules import RuleConfig
+    c = campaign(group_size=RuleConfig().fresh_fill_members + 1)
+    opened = groups.open_group(deps, user(), c.id, '127.0.0.1')
+    pay(deps, opened.order)
+    for _ in range(c.group_size - 1):
+        pay(deps, groups.join_group(deps, user(), opened.group.share_code, '127.0.0.1').order)
+    page = signed_in(app, clock).get('/admin/').get_data(as_text=True)
+    assert '>1</a></b><span>待风控审核的团' in page
+
+
+def test_the_h5_campaign_page_of_an_a_b_test_shows_the_lowest_price_as_from(app):
+    course = catalog.create_course('A/B 课', 19900)
+    c = catalog.create_campaign(course_id=course.id, group_size=3, duration_s=3600, group_price_fen=9900, variants=[
+        {'name': 'A', 'weight': 1, 'group_size': 3, 'duration_s': 3600, 'group_price_fen': 9900},
+        {'name': 'B', 'weight': 1, 'group_size': 2, 'duration_s': 1800, 'group_price_fen': 7900}])
+    page = app.test_client().get(f'/c/{c.id}').get_data(as_text=True)
+    assert '¥79<small> 起</small>' in page
+    plain = app.test_client().get(f'/c/{campaign().id}').get_data(as_text=True)
+    assert '¥99</span>' in plain and '起</small>' not in plain
