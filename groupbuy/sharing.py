@@ -46,7 +46,7 @@ def live_groups_of(user_id: int, limit: int = 10) -> list[Progress]:
 def qr_lifetime_s(p: Progress, now: dt.datetime) -> int:
     """How long an official-account QR code for this group should live: until its deadline (a day
     while the leader has not paid). Raises GroupClosed for a finished group."""
-    if p.status not in LIVE_GROUP_GROUP or (p.status == 'forming' and p.seconds_left(now) <= 0):
+    if p.status not in LIVE_GROUP or (p.status == 'forming' and p.seconds_left(now) <= 0):
         raise errors.GroupClosed(f'the group is {p.status}; a QR code for it would lead nowhere')
     seconds = p.seconds_left(now) if p.status == 'forming' else 86400
     return min(max(seconds, 60), QR_MAX_S)

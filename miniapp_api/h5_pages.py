@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request, session
 
 from gateways.wechat_oa import OAuthFailed, authorize_url, exchange_code, jssdk_config
-from groupbuy import accounts, errors, identity, referrals, sharing
+from groupbuy import accounts, errors, identity, referrals
 from groupbuy.progress import progress_of
 from posters import pictures
 

@@ -4,14 +4,13 @@ group filled by fresh accounts waits for review and its money ends fulfilled or 
 kept with its signals and replays to the same verdict."""
 import json
 
-import pytest
 
 from groupbuy import audit, settlement
 from groupbuy.models import Group, Order, RiskCheck, Seat
 from groupbuy.risk import blocklist, review
 from groupbuy.risk.replay import replay
 from groupbuy.risk.rules import RuleConfig
-from tests.integration.test_group_lifecycle import confirm_refunds, open_and_form
+from tests.integration.test_group_lifecycle import confirm_refunds
 from tests.integration.test_rate_limits import join, make, sandbox_port  # noqa: F401 — fixtures
 from tests.integration.test_user_tokens import token_for
 from tests.support.builders import campaign, pay, user

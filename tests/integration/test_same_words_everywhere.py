@@ -8,7 +8,7 @@ import pytest
 
 import templates_msg
 from bot import conversation
-from groupbuy import groups, identity, notifications, nudges, sharing
+from groupbuy import groups, identity, notifications, nudges
 from groupbuy.clock import ManualClock
 from groupbuy.models import Group
 from groupbuy.progress import progress_of
