@@ -31,16 +31,19 @@ def _segment(form) -> dict:
 @bp.get('/broadcasts')
 @needs('view')
 def broadcast_list():
-    return render_template('console/broadcasts.html', broadcasts=broadcasts.list_broadcasts(), form=request.args,
-                           campaigns=catalog.list_campaigns(), reach=None)
+    return _compose_page(request.args, reach=None)
 
 
 @bp.post('/broadcasts/preview')
 @needs('broadcasts')
 def preview():
     segment = _segment(request.form)
-    reach = broadcasts.reach(rt().deps, segment, rt().deps.now())
-    return render_template('console/broadcasts.html', broadcasts=broadcasts.list_broadcasts(), form=request.form,
+    return _compose_page(request.form, reach=broadcasts.reach(rt().deps, segment, rt().deps.now()))
+
+
+def _compose_page(form, reach):
+    """The compose form (filled with `form`), the reach of a preview if any, and the recent broadcasts."""
+    return render_template('console/broadcasts.html', broadcasts=broadcasts.list_broadcasts(), form=form,
                            campaigns=catalog.list_campaigns(), reach=reach)
 
 

@@ -1,6 +1,7 @@
 """HTML forms into the API's pydantic models, so a form and a JSON call obey the same bounds
 (miniapp_api/schemas.py). A form sends strings; each is turned into its field's type first."""
 import datetime as dt
+import re
 import types
 import typing
 from zoneinfo import ZoneInfo
@@ -55,3 +56,16 @@ def _typed(annotation, raw: str):
     except ValueError:
         return raw  # pydantic names the field and what it expected
     return raw
+
+
+_WHOLE = re.compile(r'^[0-9]{1,18}$')  # ASCII digits that fit an id: str.isdigit takes '²', which int() refuses
+
+
+def whole_number(raw: str | None, name: str, lowest: int = 1, highest: int = 2 ** 63 - 1) -> int | None:
+    """A query or form field holding a whole number: None when empty; InvalidInput unless lowest–highest."""
+    raw = (raw or '').strip()
+    if not raw:
+        return None
+    if not _WHOLE.match(raw) or not lowest <= int(raw) <= highest:
+        raise errors.InvalidInput(f'{name}: a whole number, {lowest}–{highest}', field=name)
+    return int(raw)

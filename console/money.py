@@ -1,11 +1,10 @@
 """Finance: refunds that need attention (with retry) and the money audit (`flask audit` in a page)."""
-import re
-
 from flask import flash, redirect, render_template, request, url_for
 
 from groupbuy import audit, refunds
 from miniapp_api.runtime import runtime as rt
 
+from .forms import whole_number
 from .session import console_blueprint, log_action, needs
 
 bp = console_blueprint('console_money', __name__)
@@ -34,6 +33,6 @@ def retry(refund_id: int):
 @bp.get('/audit')
 @needs('audit')
 def money_audit():
-    grace = request.args.get('grace_s', '600')
-    grace_s = int(grace) if re.fullmatch(r'[0-9]{1,7}', grace) else 600
+    grace_s = whole_number(request.args.get('grace_s'), 'grace_s', lowest=0, highest=10 ** 7)
+    grace_s = 600 if grace_s is None else grace_s
     return render_template('console/audit.html', offenders=audit.audit(rt().deps.now(), grace_s), grace_s=grace_s)

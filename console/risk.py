@@ -10,6 +10,7 @@ from groupbuy.risk import blocklist, decisions, review
 from groupbuy.risk.rules import VERDICTS, RuleConfig
 from miniapp_api.runtime import runtime as rt
 
+from .forms import whole_number
 from .session import console_blueprint, log_action, needs
 
 bp = console_blueprint('console_risk', __name__)
@@ -22,9 +23,8 @@ def risk():
     if verdict is not None and verdict not in VERDICTS:
         raise errors.InvalidInput(f'decision must be one of {", ".join(VERDICTS)}')
     checks = decisions.recent(verdict)
-    campaign_id = request.args.get('campaign_id', '')
-    campaign = catalog.get_campaign(int(campaign_id)) if campaign_id.isascii() and campaign_id.isdecimal() \
-        and len(campaign_id) < 19 else None
+    campaign_id = whole_number(request.args.get('campaign_id'), 'campaign_id')
+    campaign = catalog.get_campaign(campaign_id) if campaign_id else None
     return render_template('console/risk.html', held=review.queue(), blocks=blocklist.entries(rt().deps.now()),
                            checks=checks, verdict=verdict, verdicts=VERDICTS, kinds=blocklist.KINDS,
                            campaigns=catalog.list_campaigns(), campaign=campaign,
@@ -48,11 +48,9 @@ def decide(group_id: int, choice: str):
 @needs('risk')
 def add_block():
     form = request.form
-    hours = form.get('hours', '').strip()
-    if hours and not (hours.isascii() and hours.isdecimal() and 0 < int(hours) <= 24 * 3650):
-        raise errors.InvalidInput('hours: 1–87600, or empty for until removed')
+    hours = whole_number(form.get('hours'), 'hours', highest=24 * 3650)  # empty: until removed
     entry = blocklist.add(form.get('kind', ''), form.get('value', ''), form.get('reason', ''), rt().deps.now(),
-                          by=_me(), hours=int(hours) if hours else None)
+                          by=g.operator.name, hours=hours)
     log_action('block', f'{entry.kind}:{entry.value}', after={'reason': entry.reason, 'until': entry.until})
     flash(f'已拉黑 {entry.kind} {entry.value}', 'ok')
     return redirect(url_for('.risk'))
@@ -80,7 +78,3 @@ def set_rules(campaign_id: int):
     log_action('set_risk_rules', f'campaign:{campaign_id}', before={'rules': before}, after={'rules': raw or None})
     flash(f'活动 #{campaign_id} 的风控规则已保存', 'ok')
     return redirect(url_for('.risk', campaign_id=campaign_id))
-
-
-def _me() -> str:
-    return g.operator.name

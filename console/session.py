@@ -8,7 +8,7 @@ Flask's cookie session, which the H5 pages use for shoppers), and `needs(permiss
 import functools
 import hmac
 
-from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from groupbuy import errors, operators
@@ -49,11 +49,7 @@ def _http_error(exc: HTTPException):
     text = exc.description if status in (400, 403) else {
         401: '登录已过期，请重新登录。', 404: '找不到这个页面或对象。',
         429: '失败次数太多，请过一会儿再试。'}.get(status, '请求未能完成。')
-    response = make_response(render_template('console/message.html', title=TITLES.get(status, '出错了'),
-                                             text=text), status)
-    if status == 429 and exc.response is not None and exc.response.headers.get('Retry-After'):
-        response.headers['Retry-After'] = exc.response.headers['Retry-After']
-    return response
+    return render_template('console/message.html', title=TITLES.get(status, '出错了'), text=text), status
 
 
 def _domain_error(exc: errors.DomainError):

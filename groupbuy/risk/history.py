@@ -116,26 +116,11 @@ def _statement(v: dict, has_group, has_device, public_network, has_network, has_
 BLOCK_KINDS = ('user', 'device', 'network', 'ip', 'payer')
 
 
-def _blocks(at: dt.datetime, user_id: int | None, signals: Signals, payer: str) -> list:
-    values = {'user': str(user_id) if user_id else '', 'device': signals.device, 'network': signals.network,
-              'ip': signals.ip, 'payer': payer}
-    return _block_columns(at, values)
-
-
 def _block_columns(at: dt.datetime, values: dict) -> list:
     """One scalar subquery per blocklist kind with a value: how many entries in force at `at` match."""
     live = (RiskBlock.created_at <= at) & (RiskBlock.until.is_null() | (RiskBlock.until > at))
     return [RiskBlock.select(fn.COUNT(RiskBlock.id)).where(live, RiskBlock.kind == kind, RiskBlock.value == value)
             .alias(f'block_{kind}') for kind, value in values.items() if value]
-
-
-def blocklisted(at: dt.datetime, user_id: int | None, signals: Signals, payer: str = '') -> tuple[str, ...]:
-    """Which blocklist kinds in force at `at` match (on their own: the payment path)."""
-    columns = _blocks(at, user_id, signals, payer)
-    if not columns:
-        return ()
-    row = RiskBlock.select(*columns).limit(1).dicts().first() or {}
-    return _matched(row)
 
 
 def _matched(row: dict) -> tuple[str, ...]:

@@ -12,20 +12,20 @@ from . import decisions as risk
 
 
 @dataclass(frozen=True)
-class Held:
+class InReview:
     progress: Progress
     group: Group
     reasons: tuple[str, ...]
     checks: list[RiskCheck]  # every decision on the group's opens, joins and payments, with their signals
 
 
-def queue(limit: int = 100) -> list[Held]:
+def queue(limit: int = 100) -> list[InReview]:
     """Groups in review, the soonest to run out of time first."""
     rows = list(progress.query().where(Group.status == 'reviewing').order_by(Group.review_until).limit(limit))
     checks: dict[int, list[RiskCheck]] = {r.id: [] for r in rows}
     for c in RiskCheck.select().where(RiskCheck.group.in_(list(checks))).order_by(RiskCheck.id):
         checks[c.group_id].append(c)
-    return [Held(progress.from_row(row), row, _why(row), checks[row.id]) for row in rows]
+    return [InReview(progress.from_row(row), row, _why(row), checks[row.id]) for row in rows]
 
 
 def _why(group: Group) -> tuple[str, ...]:
