@@ -29,11 +29,12 @@ demo: install
 audit: install
 	$(FLASK) audit
 
-## make bench: the four benchmarks (each starts its own system; about 9 minutes)
+## make bench: the five benchmarks (each starts its own system; about 10 minutes)
 bench: install
 	$(PY) bench/join_contention.py
 	$(PY) bench/deadline_lag.py
 	$(PY) bench/fanout.py
+	$(PY) bench/room_fanout.py
 	$(PY) bench/risk_cost.py
 
 clean:

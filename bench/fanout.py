@@ -108,8 +108,9 @@ def iso_to_epoch(text: str) -> float:
 class Listeners:
     """Many SSE listeners in this process, one green thread and one plain socket each."""
 
-    def __init__(self, host: str, port: int, path: str):
+    def __init__(self, host: str, port: int, path: str, event: str = 'member_joined'):
         self.addr = (host, port)
+        self.event = event.encode()           # the event kind measured (bench/room_fanout.py: a room's `post`)
         self.request = (f'GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n'
                         f'Cache-Control: no-cache\r\nUser-Agent: pinke-bench-fanout\r\n\r\n').encode()
         self.opened = 0
@@ -117,7 +118,7 @@ class Listeners:
         self.closed = 0                       # streams that ended after their snapshot
         self.errors = Counter()
         self.error_samples = {}
-        self.seen = defaultdict(list)         # member_joined id -> [(recv ms, kernel ms), ...]
+        self.seen = defaultdict(list)         # measured event id -> [(recv ms, kernel ms), ...]
         self.meta = {}                        # raw data line -> (id, server epoch, paid_count)
         self.greenlets = []
 
@@ -167,7 +168,7 @@ class Listeners:
                             kind = line[6:].strip()
                         elif line.startswith(b'data:'):
                             data_line += line[5:].lstrip()
-                    if kind == b'member_joined':
+                    if kind == self.event:
                         self.record(data_line, received, kernel)
                     elif kind == b'snapshot' and not snapshot:
                         snapshot = True
@@ -240,11 +241,11 @@ class Listeners:
         gevent.killall(self.greenlets, timeout=10)
 
 
-def listener_process(fd: int, host: str, port: int, path: str) -> int:
+def listener_process(fd: int, host: str, port: int, path: str, event: str = 'member_joined') -> int:
     """A listener process: JSON-line commands from the coordinator on an inherited socket."""
     control = socket.socket(fileno=fd)
     stream = control.makefile('rwb')
-    pool = Listeners(host, port, path)
+    pool = Listeners(host, port, path, event)
     try:
         for line in stream:
             command = json.loads(line)
@@ -269,12 +270,12 @@ def listener_process(fd: int, host: str, port: int, path: str) -> int:
 class ListenerProc:
     """The coordinator's handle on one listener process."""
 
-    def __init__(self, index: int, host: str, port: int, path: str):
+    def __init__(self, index: int, host: str, port: int, path: str, event: str = 'member_joined'):
         mine, theirs = socket.socketpair()
         self.index = index
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), '--listener-process', str(theirs.fileno()),
-             '--target', f'{host}:{port}', '--path', path],
+             '--target', f'{host}:{port}', '--path', path, '--event', event],
             pass_fds=[theirs.fileno()], cwd=ROOT, start_new_session=True)
         theirs.close()
         self.control = mine
@@ -619,6 +620,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--listener-process', type=int, help=argparse.SUPPRESS)
     p.add_argument('--target', help=argparse.SUPPRESS)
     p.add_argument('--path', help=argparse.SUPPRESS)
+    p.add_argument('--event', default='member_joined', help=argparse.SUPPRESS)
     args = harness.parse(p, argv)
     if args.listener_process is not None:
         return args
@@ -638,7 +640,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.listener_process is not None:
         host, port = args.target.rsplit(':', 1)
-        return listener_process(args.listener_process, host, int(port), args.path)
+        return listener_process(args.listener_process, host, int(port), args.path, args.event)
     return harness.interruptible(lambda: measure(args))
 
 

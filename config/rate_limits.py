@@ -104,6 +104,10 @@ LIMITS = (
           methods=('POST',), counts=failed_sign_in),
     Limit('console_login.sign_in', 'rate_limit_console_login_all', (LOGIN_NAME, IP), 'sign-in attempts',
           methods=('POST',)),
+    # Warm-up live rooms: questions per person (user and device) and per address; the room page as the H5 pages.
+    Limit('rooms.ask_question', 'rate_limit_room_question', (USER, DEVICE), 'questions'),
+    Limit('rooms.ask_question', 'rate_limit_room_question_ip', (IP,), 'questions'),
+    Limit('h5_room.room_page', 'rate_limit_share_ip', (IP,), 'page views'),
 )
 
 

@@ -95,6 +95,12 @@ class Settings:
     rate_limit_console_login: str = '10 per 15 minutes'  # failed console sign-ins per name at one address
     rate_limit_console_login_name: str = '50 per 15 minutes'  # failed console sign-ins per name, any address
     rate_limit_console_login_all: str = '30 per 15 minutes'  # every console sign-in attempt, per name and address
+    rate_limit_room_question: str = '3 per minute; 30 per hour'  # live-room questions per user and per device
+    rate_limit_room_question_ip: str = '60 per minute'  # live-room questions per address
+    # Warm-up live rooms (groupbuy/rooms/words.py): the sensitive-word filter on questions — 'mask' or 'reject'
+    # the listed words (comma-separated), or 'package.module:function' for another filter
+    room_word_filter: str = 'mask'
+    room_sensitive_words: str = '代写,刷单,赌博,博彩,色情,加微信,加我微信,私聊我,兼职日结'
     # kind -> (subscribe id, official-account id), from WECHAT_TPL_<KIND> / WECHAT_OA_TPL_<KIND>; '' is none
     message_templates: dict = field(default_factory=templates_msg.default_template_ids)
     # each job's Retry.env (REFUND_RETRY_S, NOTIFY_RETRY_S; groupbuy/job_catalogue.py) -> '5,30,...' seconds

@@ -22,6 +22,8 @@ def parse_form(model: type[BaseModel], form, only: tuple[str, ...] | None = None
         raw = form.get(name)
         if field.annotation is bool or _base(field.annotation) is bool:
             data[name] = raw in ('on', 'true', '1')
+        elif isinstance(raw, (list, dict)):  # nested fields the caller built from several inputs (tiers, a reward)
+            data[name] = raw
         elif raw not in (None, ''):
             data[name] = _typed(field.annotation, raw.strip())
     try:

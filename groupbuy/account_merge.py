@@ -10,12 +10,13 @@ import logging
 
 from peewee import IntegrityError
 
-from . import errors
+from . import errors, rewards
 from .accounts import DEFAULT_NICKNAME
 from .db import locked
 from .domain_events import UsersMerged
 from .models import LIVE_GROUP, Enrollment, Group, Order, Seat, User
 from .outcomes import start_refund
+from .rooms import people as rooms_people
 from .transition import transition
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ def merge_users(deps, a_id: int, b_id: int) -> User:
         keep, drop = sorted(pair, key=lambda u: (u.openid is None, u.id))
         groups = _move_seats(keep, drop)
         _move_enrollments(t, keep, drop)
+        rooms_people.before_merge(keep.id, drop.id)  # one visit, subscription, mute per person and room
+        rewards.before_merge(t.now, keep.id, drop.id)  # one newcomer, one referral reward
         _move_other_rows(keep, drop)
         _combine_identities(keep, drop)
         t.emit(UsersMerged(keep.id, drop.id, groups))

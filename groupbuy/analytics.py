@@ -26,6 +26,7 @@ from peewee import JOIN, SQL, Case, PostgresqlDatabase, fn
 
 from . import errors
 from .models import DECIDED_GROUP, OPENED_GROUP, Campaign, Course, Event, Group, Order, Refund, Seat, User, db
+from .models import LiveRoom, RoomVisit  # warm-up live rooms: room_viewers
 from .wording import BEIJING, time_left
 
 _BEIJING_OFFSET_S = int(BEIJING.utcoffset(dt.datetime(2026, 1, 1)).total_seconds())  # UTC+8 all year since 1991
@@ -40,7 +41,7 @@ DEFINITIONS = {
     'success_rate': '成团率: succeeded ÷ (succeeded + failed), over groups decided in the range; null when none.',
     'real_success_rate': '成团率 with virtual successes counted as failures: (succeeded − virtual) ÷ '
                          '(succeeded + failed).',
-    'paid_orders': 'Group-buy orders (leaders\' and members\') paid in the range (paid_at), whatever happened next.',
+    'paid_orders': 'Group-buy orders (leaders\' and members\') paid in the range (paid_at), whatever happened next; a free leader\'s seat (0 fen) is no payment.',
     'paid_fen': 'Money those orders brought in.',
     'avg_order_fen': '参团客单价: paid_fen ÷ paid_orders, rounded half up to a fen; null when no order was paid.',
     'refunds': 'Refunds of group-buy orders WeChat confirmed in the range (succeeded_at).',
@@ -108,21 +109,23 @@ def _paid_seats():
 
 
 def _decided(by: str, scope: Scope):
-    """groups_succeeded, groups_failed, groups_virtual (succeeded with fewer paid seats than the size)."""
+    """groups_succeeded, groups_failed, groups_virtual (succeeded with fewer paid seats than the size; a tiered
+    group's size is its largest tier, and ending between its tiers is a real success)."""
     succeeded = Group.status == 'succeeded'
     return (Group.select(_key(by, Group.closed_at), fn.COUNT(Group.id).filter(succeeded),
                          fn.COUNT(Group.id).filter(Group.status == 'failed'),
-                         fn.SUM(Case(None, [(succeeded & (_paid_seats() < Group.size), 1)], 0)))
+                         fn.SUM(Case(None, [(succeeded & Group.tiers.is_null() & (_paid_seats() < Group.size), 1)], 0)))
             .join(Campaign)
             .where(Group.status.in_(DECIDED_GROUP), *scope.filters(Group.closed_at))
             .group_by(SQL('1')).tuples())
 
 
 def _payments(by: str, scope: Scope):
-    """paid_orders, paid_fen: group-buy orders whose payment was recorded in the range."""
+    """paid_orders, paid_fen: group-buy orders whose payment was recorded in the range (a free leader's seat,
+    0 fen, is no payment)."""
     return (Order.select(_key(by, Order.paid_at), fn.COUNT(Order.id), fn.SUM(Order.amount_fen))
             .join(Group, on=(Order.group == Group.id)).join(Campaign)
-            .where(Order.kind == 'group_buy', *scope.filters(Order.paid_at))
+            .where(Order.kind == 'group_buy', Order.amount_fen > 0, *scope.filters(Order.paid_at))
             .group_by(SQL('1')).tuples())
 
 
@@ -363,6 +366,39 @@ def best_leaders(scope: Scope, limit: int = 20) -> list[dict]:
     return [{'rank': i, 'leader_id': u, 'nickname': names.get(u, ''), **rows[u]} for i, u in enumerate(best, 1)]
 
 
+def room_viewers(scope: Scope) -> list[dict]:
+    """直播间观众的成团率: 成团率 of warm-up live room viewers against non-viewers, one row per campaign that has a
+    room, over the paid orders of groups decided in the range. An order is a viewer's when its payer had visited
+    the room (their first visit, signed in: `RoomVisit.first_at`) at or before paying (`Order.paid_at`), else a
+    non-viewer's; each side's rate = its orders in succeeded groups ÷ its orders in decided groups (null when the
+    side has none); `difference` = viewers' − non-viewers'. One aggregate query."""
+    watched = fn.EXISTS(RoomVisit.select(SQL('1')).where(
+        (RoomVisit.room == LiveRoom.id) & (RoomVisit.user == Seat.user) & (RoomVisit.first_at <= Order.paid_at)))
+    rows = (Seat.select(Group.campaign, Course.title, Group.status, watched, fn.COUNT(Seat.id))
+            .join(Order, on=(Seat.order == Order.id))
+            .switch(Seat).join(Group, on=(Seat.group == Group.id)).join(Campaign).join(Course)
+            .join(LiveRoom, on=(LiveRoom.campaign == Campaign.id))
+            .where(Seat.status == 'paid', Group.status.in_(DECIDED_GROUP), *scope.filters(Group.closed_at))
+            .group_by(Group.campaign, Course.title, Group.status, SQL('4')).tuples())
+    per = defaultdict(lambda: {'course': '', 'viewer_orders': 0, 'viewer_succeeded': 0, 'other_orders': 0,
+                               'other_succeeded': 0})
+    for campaign_id, title, status, viewer, orders in rows:
+        side = 'viewer' if viewer else 'other'
+        row = per[campaign_id]
+        row['course'] = title
+        row[f'{side}_orders'] += orders
+        if status == 'succeeded':
+            row[f'{side}_succeeded'] += orders
+    out = []
+    for campaign_id in sorted(per):
+        row = per[campaign_id]
+        viewers = _ratio(row['viewer_succeeded'], row['viewer_orders'])
+        others = _ratio(row['other_succeeded'], row['other_orders'])
+        out.append({'campaign_id': campaign_id, **row, 'viewer_success_rate': viewers, 'other_success_rate': others,
+                    'difference': None if viewers is None or others is None else round(viewers - others, 4)})
+    return out
+
+
 # --- what the console shows and exports ---
 
 TABLES = {
@@ -377,6 +413,8 @@ TABLES = {
                                     'comparable_success_rate', 'difference', 'note')),
     'leaders': (best_leaders, ('rank', 'leader_id', 'nickname', 'groups_opened', 'groups_succeeded',
                                'members_brought', 'new_users_brought')),
+    'room_viewers': (room_viewers, ('campaign_id', 'course', 'viewer_orders', 'viewer_succeeded', 'viewer_success_rate',
+                                    'other_orders', 'other_succeeded', 'other_success_rate', 'difference')),
 }
 
 

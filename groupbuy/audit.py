@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
+from . import rewards, tiers
 from .models import Campaign, Enrollment, Group, Order, Refund, Seat
+from .outcomes import PARTIAL_REFUND
 
 MONEY_IN = ('paid', 'fulfilled', 'refunding', 'refunded')
 
@@ -34,17 +36,27 @@ def audit(now: dt.datetime, grace_s: int = 600) -> list[Offender]:
                             f'group {o.group.id} is {o.group.status} but the order is neither fulfilled nor refunding'))
     for o in Order.select().where(Order.status.in_(('refunding', 'refunded'))):
         refunds = list(o.refunds)
-        if not refunds:
+        full = [r for r in refunds if r.reason != PARTIAL_REFUND]
+        if not full:
             out.append(Offender('refund_missing', f'order {o.id}', f'{o.status} without a refund'))
-        elif o.status == 'refunded' and refunds[0].status != 'succeeded':
-            out.append(Offender('refund_not_confirmed', f'order {o.id}', f'refund is {refunds[0].status}'))
-        elif refunds[0].amount_fen > o.amount_fen:
-            out.append(Offender('refund_too_large', f'order {o.id}', f'{refunds[0].amount_fen} > {o.amount_fen}'))
-        elif o.status == 'refunding' and refunds[0].created_at < cutoff:
+        elif o.status == 'refunded' and full[0].status != 'succeeded':
+            out.append(Offender('refund_not_confirmed', f'order {o.id}', f'refund is {full[0].status}'))
+        elif o.status == 'refunding' and full[0].created_at < cutoff:
             out.append(Offender('refund_stuck', f'order {o.id}',
-                                f'refund {refunds[0].status} since {refunds[0].created_at:%Y-%m-%d %H:%M:%S}'))
-    for r in Refund.select(Refund, Order).join(Order).where(Order.status.not_in(('refunding', 'refunded'))):
+                                f'refund {full[0].status} since {full[0].created_at:%Y-%m-%d %H:%M:%S}'))
+    for row in (Refund.select(Refund.order, fn.SUM(Refund.amount_fen).alias('back'), Order.amount_fen)
+                .join(Order).group_by(Refund.order, Order.amount_fen)
+                .having(fn.SUM(Refund.amount_fen) > Order.amount_fen)):
+        out.append(Offender('refund_too_large', f'order {row.order_id}', f'{row.back} > {row.order.amount_fen}'))
+    for r in (Refund.select(Refund, Order).join(Order)
+              .where(((Refund.reason != PARTIAL_REFUND) & Order.status.not_in(('refunding', 'refunded')))
+                     | ((Refund.reason == PARTIAL_REFUND) & Order.status.not_in(('fulfilled', 'refunding', 'refunded'))))):
         out.append(Offender('refund_on_unrefunded_order', f'refund {r.id}', f'order is {r.order.status}'))
+    for o in Order.select().where(Order.amount_fen == 0, (Order.transaction_id.is_null(False))
+                                  | Order.status.in_(('refunding', 'refunded'))):
+        out.append(Offender('free_seat_charged', f'order {o.id}', f'a free seat is {o.status} '
+                                                                   f'(transaction {o.transaction_id})'))
+    out += _tier_differences()
     for g in Group.select().where(Group.status == 'forming', Group.deadline_at < cutoff):
         out.append(Offender('group_not_settled', f'group {g.id}', f'deadline {g.deadline_at:%Y-%m-%d %H:%M:%S} passed'))
     for g in Group.select().where(Group.status == 'reviewing', Group.review_until < cutoff):
@@ -64,6 +76,28 @@ def audit(now: dt.datetime, grace_s: int = 600) -> list[Offender]:
         out.append(Offender('paid_twice_for_course', f'user {row.user_id}',
                             f'{row.n} fulfilled orders for course {row.course_id}, none refunded'))
     out += _campaign_balances()
+    out += [Offender(*o) for o in rewards.check_ledger()]
+    return out
+
+
+def _tier_differences() -> list[Offender]:
+    """A tiered group that succeeded returned to each payer exactly the difference to the tier it reached, once."""
+    out = []
+    for g in Group.select().where(Group.status == 'succeeded', Group.tiers.is_null(False)):
+        orders = list(Order.select().where(Order.group == g.id, Order.status.in_(('fulfilled', 'refunding', 'refunded'))
+                                           | ((Order.status == 'closed') & (Order.amount_fen == 0))))
+        got = {r.order_id: r.amount_fen for r in Refund.select().where(Refund.order.in_([o.id for o in orders]),
+                                                                        Refund.reason == PARTIAL_REFUND)}
+        paid_seats = Seat.select().where(Seat.group == g.id, Seat.status == 'paid').count()
+        reached = tiers.reached(tiers.parse(g.tiers), paid_seats)
+        for o in orders:
+            if o.status != 'fulfilled' and o.id not in got:
+                continue  # refunded whole (already enrolled): no difference owed on top
+            owed = tiers.difference_fen(o.amount_fen, o.discount_fen, reached)
+            if got.get(o.id, 0) != owed:
+                out.append(Offender('tier_difference_wrong', f'order {o.id}',
+                                    f'group {g.id} reached {reached.size if reached else 0}: owed {owed} fen back, '
+                                    f'refund of {got.get(o.id, 0)}'))
     return out
 
 
@@ -75,10 +109,14 @@ def _campaign_balances() -> list[Offender]:
         def total(statuses):
             return (orders.where(Order.status.in_(statuses))
                     .select(fn.COALESCE(fn.SUM(Order.amount_fen), 0)).scalar() or 0)
+        def back(statuses):
+            return (Refund.select(fn.COALESCE(fn.SUM(Refund.amount_fen), 0)).join(Order).join(Group)
+                    .where(Group.campaign == c.id, Refund.status == 'succeeded', Order.status.in_(statuses))
+                    .scalar() or 0)
         money_in = total(MONEY_IN)
-        refunded = (Refund.select(fn.COALESCE(fn.SUM(Refund.amount_fen), 0)).join(Order).join(Group)
-                    .where(Group.campaign == c.id, Refund.status == 'succeeded').scalar() or 0)
-        settled = total(('fulfilled',)) + total(('paid', 'refunding'))
+        refunded = back(MONEY_IN)
+        # what is still held: fulfilled (less tier differences returned) and in flight (less what already came back)
+        settled = total(('fulfilled', 'paid', 'refunding')) - back(('fulfilled', 'paid', 'refunding'))
         if money_in - refunded != settled:
             out.append(Offender('campaign_unbalanced', f'campaign {c.id}',
                                 f'in {money_in} − refunded {refunded} ≠ fulfilled+in flight {settled}'))

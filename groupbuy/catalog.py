@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from peewee import prefetch
 
-from . import errors
+from . import errors, rewards
+from . import tiers as tiers_of
 from .db import transaction
-from .models import Campaign, CampaignVariant, Course, Group
+from .models import Campaign, CampaignCourse, CampaignVariant, Course, Group
 from .risk.rules import RuleConfig
 
 CAMPAIGN_STATUSES = ('draft', 'active', 'paused', 'ended')
@@ -26,21 +27,34 @@ def get_course(course_id: int) -> Course:
     return course
 
 
-def create_campaign(*, course_id: int, group_size: int, duration_s: int, group_price_fen: int,
+def create_campaign(*, course_id: int, duration_s: int, group_size: int | None = None,
+                    group_price_fen: int | None = None,
                     leader_price_fen: int | None = None, starts_at: dt.datetime | None = None,
                     ends_at: dt.datetime | None = None, max_groups: int | None = None,
                     per_user_limit: int = 1, new_users_only: bool = False,
                     auto_complete_ratio: float | None = None, status: str = 'active',
-                    nudge_offsets_s: list[int] | None = None, variants: list[dict] | None = None) -> Campaign:
+                    nudge_offsets_s: list[int] | None = None, variants: list[dict] | None = None,
+                    tiers: list[dict] | None = None, reward: dict | None = None,
+                    extra_course_ids: list[int] | None = None, band_low_fen: int | None = None,
+                    band_high_fen: int | None = None) -> Campaign:
     """Create a campaign for a course. Raises NotFound, InvalidInput (prices above the course
     price, an end before the start, variants that do not make an A/B test). `variants`
     ([{name, weight, group_size, duration_s, group_price_fen, leader_price_fen}]) make it an A/B test of
     group rules: each new group takes its leader's variant (groupbuy/experiments.py); without them every
-    group takes the campaign's own rules."""
+    group takes the campaign's own rules. `tiers` ([{size, price_fen}]) make every group tiered (groupbuy/tiers.py:
+    its size is the largest tier, its price the smallest tier's); `reward` what a referrer earns (groupbuy/rewards.py);
+    `extra_course_ids` with a price band make it cross-course (each member picks one of the courses)."""
     course = get_course(course_id)
     _check_variants(course, variants or [])
+    courses = _check_courses(course, extra_course_ids or [], band_low_fen, band_high_fen)
+    if not tiers and (group_size is None or group_price_fen is None):
+        raise errors.InvalidInput('a campaign without tiers sets group_size and group_price_fen', field='group_size')
+    if tiers:
+        group_size, group_price_fen = _check_tiers(tiers, min(c.price_fen for c in courses), variants,
+                                                   auto_complete_ratio)
     _check_terms(course, {'group_price_fen': group_price_fen, 'leader_price_fen': leader_price_fen,
-                          'starts_at': starts_at, 'ends_at': ends_at})
+                          'starts_at': starts_at, 'ends_at': ends_at}, courses)
+    reward_json = rewards.check_terms(reward, field='reward')
     if status not in ('draft', 'active'):
         raise errors.InvalidInput('a new campaign is draft or active', field='status')
     with transaction():  # the campaign and its variants, or nothing
@@ -50,12 +64,80 @@ def create_campaign(*, course_id: int, group_size: int, duration_s: int, group_p
                                    per_user_limit=per_user_limit, new_users_only=new_users_only,
                                    auto_complete_ratio=auto_complete_ratio, status=status,
                                    nudge_offsets=','.join(str(x) for x in (nudge_offsets_s if nudge_offsets_s
-                                                                           is not None else (7200, 900))))
+                                                                           is not None else (7200, 900))),
+                                   tiers=tiers_of.dump(tiers_of.check(tiers, course.price_fen)) if tiers else None,
+                                   reward=reward_json, band_low_fen=band_low_fen if extra_course_ids else None,
+                                   band_high_fen=band_high_fen if extra_course_ids else None)
+        for extra in courses[1:]:
+            CampaignCourse.create(campaign=campaign, course=extra)
         for v in variants or []:
             CampaignVariant.create(campaign=campaign, name=v['name'], weight=v.get('weight', 1),
                                    group_size=v['group_size'], duration_s=v['duration_s'],
                                    group_price_fen=v['group_price_fen'], leader_price_fen=v.get('leader_price_fen'))
     return campaign
+
+
+def _check_tiers(tiers: list[dict], cheapest_fen: int, variants, auto_complete_ratio) -> tuple[int, int]:
+    """A tiered campaign's group size (its largest tier) and member price (its smallest tier's)."""
+    if variants:
+        raise errors.InvalidInput('a tiered campaign is not an A/B test of group rules', field='tiers')
+    if auto_complete_ratio is not None:
+        raise errors.InvalidInput('a tiered group succeeds at its smallest tier; it takes no auto-complete ratio',
+                                  field='auto_complete_ratio')
+    try:
+        checked = tiers_of.check(tiers, cheapest_fen)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise errors.InvalidInput(str(exc), field='tiers') from None
+    return checked[-1].size, checked[0].price_fen
+
+
+def _check_courses(course: Course, extra_ids: list[int], low: int | None, high: int | None) -> list[Course]:
+    """The campaign's courses, its own first. Further courses make it cross-course: each must exist, be on sale
+    and be listed at a price inside the band the campaign sets (the main course too), so a group's members pay
+    one group price for courses of similar worth."""
+    if not extra_ids:
+        return [course]
+    if low is None or high is None or not 1 <= low <= high:
+        raise errors.InvalidInput('a cross-course campaign sets its price band (band_low_fen ≤ band_high_fen)',
+                                  field='band_low_fen')
+    if len(set(extra_ids)) != len(extra_ids) or course.id in extra_ids:
+        raise errors.InvalidInput('each course is listed once', field='extra_course_ids')
+    extras = {c.id: c for c in Course.select().where(Course.id.in_(extra_ids))}
+    courses = [course] + [extras.get(i) for i in extra_ids]
+    for i, c in enumerate(courses):
+        field = 'course_id' if i == 0 else f'extra_course_ids.{i - 1}'
+        if c is None:
+            raise errors.NotFound(f'course {extra_ids[i - 1]} not found')
+        if c.status != 'active':
+            raise errors.InvalidInput(f'course {c.id} is {c.status}', field=field)
+        if not low <= c.price_fen <= high:
+            raise errors.InvalidInput(f'course {c.id} costs {c.price_fen} fen, outside the band {low}–{high}',
+                                      field=field)
+    return courses
+
+
+def is_cross_course(campaign: Campaign) -> bool:
+    return campaign.band_low_fen is not None  # set exactly when it has further courses
+
+
+def courses_of(campaign: Campaign) -> list[Course]:
+    """What a member may pick: the campaign's course, then its further courses (a cross-course campaign). No query
+    for a single-course campaign; one for a cross-course one."""
+    if not is_cross_course(campaign):
+        return [campaign.course]
+    extra = [link.course for link in CampaignCourse.select(CampaignCourse, Course).join(Course)
+             .where(CampaignCourse.campaign == campaign.id).order_by(CampaignCourse.id)]
+    return [campaign.course] + extra
+
+
+def pick_course(campaign: Campaign, course_id: int | None) -> int:
+    """The course a member buys: the one they picked, which must be one of the campaign's, else its own."""
+    if course_id is None or course_id == campaign.course_id:
+        return campaign.course_id
+    if not CampaignCourse.select().where(CampaignCourse.campaign == campaign.id,
+                                         CampaignCourse.course == course_id).exists():
+        raise errors.InvalidInput(f'course {course_id} is not one of this campaign\'s courses', field='course_id')
+    return course_id
 
 
 def _check_variants(course: Course, variants: list[dict]) -> None:
@@ -134,8 +216,9 @@ class GroupRules:
     size: int
     duration_s: int
     price_fen: int         # what a member pays
-    leader_price_fen: int  # what the leader pays: the leader price if one is set, else the member price
+    leader_price_fen: int  # what the leader pays: the leader price if one is set, else the member price (0: free)
     variant: str | None    # the variant's name; None for a campaign's own rules
+    tiers: tuple = ()      # a tiered group's tiers (groupbuy/tiers.py)
 
 
 def rules_of(terms: Campaign | CampaignVariant) -> GroupRules:
@@ -143,7 +226,8 @@ def rules_of(terms: Campaign | CampaignVariant) -> GroupRules:
     return GroupRules(size=terms.group_size, duration_s=terms.duration_s, price_fen=terms.group_price_fen,
                       leader_price_fen=(terms.group_price_fen if terms.leader_price_fen is None
                                         else terms.leader_price_fen),
-                      variant=terms.name if isinstance(terms, CampaignVariant) else None)
+                      variant=terms.name if isinstance(terms, CampaignVariant) else None,
+                      tiers=() if isinstance(terms, CampaignVariant) else tiers_of.parse(terms.tiers))
 
 
 def variants_of(campaign: Campaign) -> list[CampaignVariant]:
@@ -190,8 +274,11 @@ def update_campaign(campaign_id: int, changes: dict) -> tuple[dict, Campaign]:
     locked = sorted(set(changed) - set(allowed))
     if locked:
         raise errors.InvalidTransition(f'{", ".join(locked)} cannot change once the campaign is live')
+    from_tiers = sorted({'group_size', 'group_price_fen'} & set(changed)) if campaign.tiers else []
+    if from_tiers:
+        raise errors.InvalidInput(f'a tiered campaign takes {", ".join(from_tiers)} from its tiers', field=from_tiers[0])
     terms = {**before, **changed}
-    _check_terms(campaign.course, terms)
+    _check_terms(campaign.course, terms, courses_of(campaign))
     if changed:
         row = {k: v for k, v in changed.items() if k != 'nudge_offsets_s'}
         if 'nudge_offsets_s' in changed:
@@ -205,14 +292,21 @@ def clone_campaign(campaign_id: int) -> Campaign:
     source = get_campaign(campaign_id)
     variants = [{name: getattr(v, name) for name in ('name', 'weight', 'group_size', 'duration_s', 'group_price_fen',
                                                      'leader_price_fen')} for v in variants_of(source)]
-    return create_campaign(course_id=source.course_id, status='draft', variants=variants, **{
-        k: v for k, v in campaign_terms(source).items() if k not in ('starts_at',)})
+    growth = {'tiers': [{'size': t.size, 'price_fen': t.price_fen} for t in tiers_of.parse(source.tiers)],
+              'reward': rewards.terms_of(source), 'extra_course_ids': [c.id for c in courses_of(source)[1:]],
+              'band_low_fen': source.band_low_fen, 'band_high_fen': source.band_high_fen}
+    terms = {k: v for k, v in campaign_terms(source).items() if k not in ('starts_at',)}
+    if growth['tiers']:  # a tiered campaign's size and price come from its tiers
+        terms.pop('group_size'), terms.pop('group_price_fen')
+    return create_campaign(course_id=source.course_id, status='draft', variants=variants, **terms, **growth)
 
 
-def _check_terms(course: Course, terms: dict) -> None:
+def _check_terms(course: Course, terms: dict, courses: list[Course] | None = None) -> None:
+    cheapest = min(c.price_fen for c in courses or [course])
     for name in ('group_price_fen', 'leader_price_fen'):
-        if terms.get(name) is not None and terms[name] > course.price_fen:
-            raise errors.InvalidInput(f'{name} must not exceed the course price', field=name)
+        if terms.get(name) is not None and terms[name] > cheapest:
+            raise errors.InvalidInput(f'{name} must not exceed the course price'
+                                      + (' of the cheapest course' if courses and len(courses) > 1 else ''), field=name)
     if terms.get('starts_at') and terms.get('ends_at') and terms['ends_at'] <= terms['starts_at']:
         raise errors.InvalidInput('ends_at must be after starts_at', field='ends_at')
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from .models import Group, Order, Refund, Seat
+from .models import LiveRoom, RoomPost, RoomQuestion  # warm-up live rooms
 from .progress import Progress
 
 
@@ -183,3 +184,89 @@ class ExperimentStopped:
     campaign_id: int
     winner: str
     log_kind: ClassVar[str] = 'experiment_stopped'
+
+
+# --- warm-up live rooms (groupbuy/rooms) ---
+
+@dataclass(frozen=True)
+class RoomScheduled:
+    """A room was created or its schedule, title or stream changed: its timers move, its viewers see it."""
+    room: LiveRoom
+
+
+@dataclass(frozen=True)
+class RoomOpened:
+    room: LiveRoom
+    by: str  # an operator's name, or 'schedule' when the start time opened it
+
+
+@dataclass(frozen=True)
+class RoomClosed:
+    room: LiveRoom
+    by: str
+
+
+@dataclass(frozen=True)
+class RoomPosted:
+    """The lecturer or an assistant posted (text, a picture, a stream link)."""
+    room: LiveRoom
+    post: RoomPost
+
+
+@dataclass(frozen=True)
+class QuestionAsked:
+    """Someone asked; the question is public only once staff answer or pin it."""
+    room: LiveRoom
+    question: RoomQuestion
+    masked: bool  # the word filter masked part of it
+
+
+@dataclass(frozen=True)
+class QuestionAnswered:
+    room: LiveRoom
+    question: RoomQuestion
+
+
+@dataclass(frozen=True)
+class QuestionPinned:
+    """Pinned or unpinned (`question.pinned`)."""
+    room: LiveRoom
+    question: RoomQuestion
+
+
+@dataclass(frozen=True)
+class RoomItemHidden:
+    """An operator hid a post or a question: every screen removes it."""
+    room: LiveRoom
+    kind: str  # post | question
+    item_id: int
+    by: str
+
+
+@dataclass(frozen=True)
+class UserMuted:
+    room: LiveRoom
+    user_id: int
+    until: dt.datetime | None
+    by: str
+
+
+@dataclass(frozen=True)
+class RoomSubscribed:
+    """Someone wants a reminder before the room opens."""
+    room: LiveRoom
+    user_id: int
+
+
+@dataclass(frozen=True)
+class RoomAttended:
+    """A signed-in person's first visit to the room (once per person and room)."""
+    room: LiveRoom
+    user_id: int
+
+
+@dataclass(frozen=True)
+class RoomReminderSent:
+    """The reminder before the room opens went to these subscribers (each once)."""
+    room: LiveRoom
+    recipients: list[int]

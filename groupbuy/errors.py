@@ -98,3 +98,24 @@ class RiskRefused(DomainError):
 class VerificationRequired(DomainError):
     """请先验证手机号，再参加拼团。"""
     code = 'verification_required'
+
+
+# Warm-up live rooms (groupbuy/rooms)
+class RoomClosed(DomainError):
+    """这个直播间已结束。"""
+    code = 'room_closed'
+
+
+class Muted(DomainError):
+    """你已被禁言，暂时不能在这个直播间提问。"""
+    code = 'muted'
+
+
+class SensitiveWords(DomainError):
+    """内容包含不允许发布的词语，请修改后再发。"""
+    code = 'sensitive_words'
+
+
+class CouponUnavailable(DomainError):
+    """The coupon is not the buyer's to spend on this checkout: not theirs, used, expired, or below its minimum."""
+    code = 'coupon_unavailable'

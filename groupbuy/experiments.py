@@ -219,7 +219,7 @@ def results(campaign_id: int) -> Results:
     query = (Group.select(Group.variant, Group.status, revenue.alias('revenue'))
              .join(Order, JOIN.LEFT_OUTER, on=((Order.group == Group.id) & (Order.kind == 'group_buy')
                                                & Order.paid_at.is_null(False)))
-             .join(Refund, JOIN.LEFT_OUTER, on=(Refund.order == Order.id))  # at most one per order
+             .join(Refund, JOIN.LEFT_OUTER, on=(Refund.order == Order.id))  # one per order: a test has no tiers
              .where(Group.campaign == campaign.id, Group.status.in_(OPENED_GROUP))
              .group_by(Group.id, Group.variant, Group.status))
     if stopped_at is not None:

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError, fn
 
-from . import catalog, errors, experiments
+from . import catalog, errors, experiments, rewards, tiers
 from .clock import to_ms
 from .db import locked
 from .domain_events import GroupOpened, SeatReserved
 from .models import Campaign, Course, Enrollment, Group, Order, Seat, User
+from .payments import seat_paid
 from .ports import GatewayError
 from .progress import Progress, progress_of_group
 from .risk import decisions as risk
@@ -29,41 +30,59 @@ class Checkout:
     progress: Progress  # as the transition left it
 
 
-def open_group(deps, user: User, campaign_id: int, client: Signals | str) -> Checkout:
+def open_group(deps, user: User, campaign_id: int, client: Signals | str, course_id: int | None = None,
+               coupon_id: int | None = None) -> Checkout:
     """Open a group as its leader and start the leader's payment; the group forms once it is paid. The group
-    keeps the rules it opens with (its leader's variant's in an A/B test) to its end. `client`: who is asking
-    (groupbuy/risk: an address alone when nothing more is known).
-    Raises NotFound, CampaignNotActive, AlreadyEnrolled, AlreadyBuying, LimitReached, RiskRefused,
-    VerificationRequired, PaymentUnavailable."""
+    keeps the rules it opens with (its leader's variant's in an A/B test, its tiers) to its end. `client`: who
+    is asking (groupbuy/risk: an address alone when nothing more is known); `course_id`: the leader's pick in a
+    cross-course campaign; `coupon_id`: a coupon of theirs to spend (groupbuy/rewards.py). A free leader
+    (leader price 0, 团长免单) pays nothing: WeChat takes no zero amount, so the seat is taken paid at once and
+    the group forms without a payment (`pay_params` None).
+    Raises NotFound, InvalidInput, CampaignNotActive, AlreadyEnrolled, AlreadyBuying, LimitReached, RiskRefused,
+    VerificationRequired, CouponUnavailable, PaymentUnavailable."""
     now = deps.now()
     signals = _signals(client)
     campaign = catalog.get_campaign(campaign_id)
     catalog.ensure_selling(campaign, now)
-    _ensure_may_buy(user, campaign)
+    course_id = catalog.pick_course(campaign, course_id)
+    _ensure_may_buy(user, campaign, course_id=course_id)
     verdict = risk.assess(now, 'open', user, campaign, None, signals)
     rules = experiments.rules_for(campaign, user.id)  # the leader's variant (an A/B test), else the campaign's
+    discount = rewards.quote(user.id, coupon_id, rules.leader_price_fen, now)
     until = now + dt.timedelta(seconds=deps.pay_window_s)
     with transition(deps, now) as t:
-        _ensure_may_buy(user, campaign, lock=True)
+        _ensure_may_buy(user, campaign, lock=True, course_id=course_id)
         if campaign.max_groups is not None:
             locked(Campaign.select().where(Campaign.id == campaign.id)).execute()
             if catalog.groups_opened(campaign) >= campaign.max_groups:
                 raise errors.LimitReached('this campaign has no more groups to open')
         group = Group.create(campaign=campaign, leader=user, share_code=_new_share_code(), size=rules.size,
                              duration_s=rules.duration_s, price_fen=rules.price_fen, variant=rules.variant,
-                             status='pending', opened_at=now)
-        order, seat = _create_order_and_seat(group, user, 'leader', rules.leader_price_fen, until, now,
-                                             _new_trade_no(now))
+                             leader_price_fen=(None if rules.leader_price_fen == rules.price_fen
+                                               else rules.leader_price_fen),
+                             tiers=tiers.dump(rules.tiers), status='pending', opened_at=now)
+        order, seat = _create_order_and_seat(group, user, 'leader', rules.leader_price_fen - discount, until, now,
+                                             _new_trade_no(now), course_id=course_id, discount_fen=discount,
+                                             coupon_id=coupon_id)
+        if coupon_id is not None:
+            rewards.hold(now, user.id, coupon_id, order.id)
         risk.keep(verdict, group.id)
         progress = progress_of_group(group.id)
         t.emit(GroupOpened(group, seat, progress))
+        if rules.leader_price_fen == 0:
+            progress = _take_free_seat(t, seat, group, order)
+    if rules.leader_price_fen == 0:
+        return Checkout(group=group, order=order, pay_params=None, progress=progress)
     return _checkout(deps, user, group, order, seat, signals.ip, progress)
 
 
-def join_group(deps, user: User, share_code: str, client: Signals | str) -> Checkout:
-    """Take a seat in someone's group for the pay window and start payment. `client`: who is asking.
-    Raises NotFound, OwnGroup, GroupClosed, GroupFull, AlreadyJoined, CampaignNotActive,
-    AlreadyEnrolled, AlreadyBuying, LimitReached, RiskRefused, VerificationRequired, PaymentUnavailable.
+def join_group(deps, user: User, share_code: str, client: Signals | str, course_id: int | None = None,
+               coupon_id: int | None = None) -> Checkout:
+    """Take a seat in someone's group for the pay window and start payment. `client`: who is asking;
+    `course_id`: the member's pick in a cross-course campaign; `coupon_id`: a coupon of theirs to spend.
+    Raises NotFound, InvalidInput, OwnGroup, GroupClosed, GroupFull, AlreadyJoined, CampaignNotActive,
+    AlreadyEnrolled, AlreadyBuying, LimitReached, RiskRefused, VerificationRequired, CouponUnavailable,
+    PaymentUnavailable.
 
     The hot path of a flash sale, so its statements are counted (tests/integration/test_query_budgets.py):
     the group, a check without lock, the seat in Redis, WeChat's prepay (before any write, so the one
@@ -80,9 +99,11 @@ def join_group(deps, user: User, share_code: str, client: Signals | str) -> Chec
         raise errors.GroupClosed(f'the group is {group.status if group.status != "forming" else "past its deadline"}')
     if campaign.status != 'active':
         raise errors.CampaignNotActive(f'campaign {campaign.id} is {campaign.status}')
-    _ensure_may_buy(user, campaign, group=group)
+    course_id = catalog.pick_course(campaign, course_id)
+    _ensure_may_buy(user, campaign, group=group, course_id=course_id)
     signals = _signals(client)
     judged = risk.assess(now, 'join', user, campaign, group.id, signals)
+    discount = rewards.quote(user.id, coupon_id, group.price_fen, now)
     until = now + dt.timedelta(seconds=deps.pay_window_s)
     verdict = deps.ledger.reserve(group.id, user.id, to_ms(now), to_ms(until))
     if verdict == 'unknown':
@@ -95,16 +116,19 @@ def join_group(deps, user: User, share_code: str, client: Signals | str) -> Chec
         raise {'full': errors.GroupFull, 'already': errors.AlreadyJoined}.get(verdict, errors.GroupClosed)()
     trade_no = _new_trade_no(now)
     try:
-        prepay = _prepay(deps, user, group, trade_no, group.price_fen, until, signals.ip)
+        prepay = _prepay(deps, user, group, trade_no, group.price_fen - discount, until, signals.ip)
     except BaseException:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
     t = None
     try:
         with transition(deps, now) as t:
-            _ensure_may_buy(user, campaign, lock=True, group=group)
-            order, seat = _create_order_and_seat(group, user, 'member', group.price_fen, until, now, trade_no,
-                                                 prepay.prepay_id)
+            _ensure_may_buy(user, campaign, lock=True, group=group, course_id=course_id)
+            order, seat = _create_order_and_seat(group, user, 'member', group.price_fen - discount, until, now,
+                                                 trade_no, prepay.prepay_id, course_id=course_id,
+                                                 discount_fen=discount, coupon_id=coupon_id)
+            if coupon_id is not None:
+                rewards.hold(now, user.id, coupon_id, order.id)
             risk.keep(judged)
             t.emit(SeatReserved(group, seat))
     except BaseException as exc:
@@ -142,7 +166,8 @@ def restore_group_ledger(deps, group: Group) -> bool:
     return deps.ledger.restore(group.id, group.size, state, deadline_ms, seats)
 
 
-def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: Group | None = None) -> None:
+def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: Group | None = None,
+                    course_id: int | None = None) -> None:
     """One person buys a course once: no second live order (created, paid, fulfilled) for a course
     they own or are already buying, in any campaign; `per_user_limit` caps the user's live groups in
     this campaign (it matters once a campaign holds several courses); joining `group`, a live seat there
@@ -151,9 +176,9 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
     two parallel joins of one person cannot both pass."""
     if campaign.new_users_only and user.first_paid_at is not None:
         raise errors.LimitReached('this campaign is for new users only')
-    owned = Enrollment.select(fn.COUNT(Enrollment.id)).where(Enrollment.user == user.id,
-                                                             Enrollment.course == campaign.course_id)
-    buying = Order.select(fn.COUNT(Order.id)).where(Order.user == user.id, Order.course == campaign.course_id,
+    course = campaign.course_id if course_id is None else course_id  # a cross-course campaign: the pick
+    owned = Enrollment.select(fn.COUNT(Enrollment.id)).where(Enrollment.user == user.id, Enrollment.course == course)
+    buying = Order.select(fn.COUNT(Order.id)).where(Order.user == user.id, Order.course == course,
                                                     Order.status.in_(LIVE_ORDER_STATUSES))
     held = (Order.select(fn.COUNT(Order.id)).join(Group)
             .where(Order.user == user.id, Group.campaign == campaign.id, Order.status.in_(LIVE_ORDER_STATUSES)))
@@ -175,9 +200,11 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
         raise errors.LimitReached(f'you can take part in {campaign.per_user_limit} group(s) of this campaign')
 
 
-def _create_order_and_seat(group, user, role, amount_fen, until, now, trade_no, prepay_id=None) -> tuple[Order, Seat]:
-    order = Order.create(user=user, group=group, course=group.campaign.course_id, amount_fen=amount_fen,
-                         status='created', out_trade_no=trade_no, prepay_id=prepay_id, created_at=now)
+def _create_order_and_seat(group, user, role, amount_fen, until, now, trade_no, prepay_id=None, *, course_id,
+                           discount_fen=0, coupon_id=None) -> tuple[Order, Seat]:
+    order = Order.create(user=user, group=group, course=course_id, amount_fen=amount_fen, discount_fen=discount_fen,
+                         coupon_id=coupon_id, status='created', out_trade_no=trade_no, prepay_id=prepay_id,
+                         created_at=now)
     seat = Seat.create(group=group, user=user, order=order, role=role, status='reserved',
                        reserved_until=until, created_at=now)
     return order, seat
@@ -218,6 +245,16 @@ def _close_quietly(deps, trade_no: str) -> None:
         deps.gateway.close_order(trade_no)
     except GatewayError:
         pass  # never given to the payer, so never paid; it expires at WeChat on its own
+
+
+def _take_free_seat(t, seat: Seat, group: Group, order: Order) -> Progress:
+    """A free leader's seat (团长免单): paid at once with nothing charged — no prepay, no transaction, nothing WeChat
+    could ever refund — and the group forms. Its order (amount 0) is fulfilled with the group or closed if it fails.
+    The group's progress after it."""
+    Order.update(status='paid', paid_at=t.now).where(Order.id == order.id, Order.status == 'created').execute()
+    order.status, order.paid_at = 'paid', t.now
+    seat_paid(t, seat, group, order)
+    return progress_of_group(group.id)
 
 
 def _abandon(deps, seat_id: int) -> None:

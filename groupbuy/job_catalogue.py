@@ -127,3 +127,7 @@ DELIVER_NOTIFICATION = register(Job('deliver_notification', 'groupbuy.notificati
 SEND_NUDGE = register(Job('send_nudge', 'groupbuy.nudges:send_nudge', 'notifications', deadline_kind='nudge'))
 RUN_BROADCAST = register(Job('run_broadcast', 'groupbuy.broadcasts:run_broadcast', 'broadcast',
                              timeout_s=6 * 3600, paced=True))  # paced sends take long; RQ's default is 180 s
+# Warm-up live rooms (groupbuy/rooms): the subscribers' reminder before the start, and the opening at it
+REMIND_ROOM = register(Job('remind_room_subscribers', 'groupbuy.rooms.reminders:remind_subscribers', 'notifications',
+                           deadline_kind='room_remind'))
+OPEN_ROOM = register(Job('open_room', 'groupbuy.rooms.rooms:open_room', 'notifications', deadline_kind='room_open'))

@@ -3,9 +3,14 @@ public JSON event on the group's Redis channel, numbered per group and kept in a
 so any web process can stream it and a client that reconnects gets what it missed.
 
 Public data only: nicknames, avatars, roles, counts and times — never openids or order data.
+
+A channel is a *topic*: a group's share code, or `room:<id>` for a warm-up live room (`room_topic`). Share
+codes are letters, digits, '-' and '_', so the two never collide, and the history, the numbering, the hub
+and Last-Event-ID catch-up serve both unchanged.
 """
 import json
 
+from . import tiers
 from .clock import iso
 from .models import User
 from .progress import Progress
@@ -24,6 +29,11 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', KEYS[3], event)
 return id
 """
+
+
+def room_topic(room_id: int) -> str:
+    """The live topic of a warm-up live room (groupbuy/rooms)."""
+    return f'room:{room_id}'
 
 
 def channel(prefix: str, share_code: str) -> str:
@@ -64,12 +74,19 @@ def last_id(redis, prefix: str, share_code: str) -> int:
 
 def counts(p: Progress) -> dict:
     """What every event (and the group API) carries, so a client can redraw from any single event."""
-    return {'status': p.status, 'size': p.size, 'paid_count': p.paid, 'reserved_count': p.reserved,
+    body = {'status': p.status, 'size': p.size, 'paid_count': p.paid, 'reserved_count': p.reserved,
             'seats_left': p.seats_left, 'deadline_at': iso(p.deadline_at)}
+    if p.tiers:  # a tiered group: the tier reached and how many more lower the price
+        body['tier'] = tiers.view(p.tiers, p.paid)
+    return body
 
 
-def member(user: User, role: str) -> dict:
-    return {'nickname': user.nickname, 'avatar_url': user.avatar_url, 'role': role}
+def member(user: User, role: str, course_id: int | None = None) -> dict:
+    """A member as the avatar row shows them; in a cross-course group, with the course they picked."""
+    body = {'nickname': user.nickname, 'avatar_url': user.avatar_url, 'role': role}
+    if course_id is not None:
+        body['course_id'] = course_id
+    return body
 
 
 def announce(deps, p: Progress, kind: str, **extra) -> None:

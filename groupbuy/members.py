@@ -1,10 +1,10 @@
 """Who is in a group: the paid members (the avatar row, the people a push goes to) and one user's seat."""
-from .models import Group, Seat, User
+from .models import Group, Order, Seat, User
 
 
 def paid_members(group: Group) -> list[Seat]:
     """Paid seats with their users, in the order they joined (the avatar row)."""
-    return list(Seat.select(Seat, User).join(User)
+    return list(Seat.select(Seat, User, Order.id, Order.course).join(User).switch(Seat).join(Order)
                 .where(Seat.group == group.id, Seat.status == 'paid').order_by(Seat.id))
 
 

@@ -84,6 +84,11 @@ class Campaign(BaseModel):
     nudge_offsets = CharField(max_length=64, default='7200,900')  # seconds before the deadline, comma-separated
     winner_variant = CharField(max_length=32, null=True)  # an A/B test stopped: new groups take this variant
     risk_rules = TextField(null=True)  # JSON: this campaign's changes to the default risk rules (groupbuy/risk)
+    # Growth levers (groupbuy/tiers.py, groupbuy/rewards.py, groupbuy/catalog.py):
+    tiers = TextField(null=True)  # JSON [[size, price_fen], ...] ascending: a tiered group (阶梯团)
+    reward = TextField(null=True)  # JSON: what a referrer earns when a newcomer they brought is in a group that succeeds
+    band_low_fen = IntegerField(null=True)  # cross-course groups: the list prices the campaign's courses must lie in
+    band_high_fen = IntegerField(null=True)
 
 
 class CampaignVariant(BaseModel):
@@ -121,8 +126,19 @@ class Group(BaseModel):
     # The rules the group was opened with (its campaign's, or its variant's): a campaign edited or a test
     # stopped later changes new groups only.
     duration_s = IntegerField()
-    price_fen = IntegerField()  # what a member pays
+    price_fen = IntegerField()  # what a member pays (a tiered group: its smallest tier's price)
+    leader_price_fen = IntegerField(null=True)  # what the leader pays when it differs (0: a free leader, 团长免单)
+    tiers = TextField(null=True)  # JSON [[size, price_fen], ...]: a tiered group; `size` is its largest tier
     review_until = DateTimeField(null=True)  # in risk review: an operator decides by then, else it is refunded
+
+
+class CampaignCourse(BaseModel):
+    """A further course of a cross-course campaign (跨课程拼团): each member picks the course they buy."""
+    campaign = ForeignKeyField(Campaign, backref='extra_courses', on_delete='CASCADE')
+    course = ForeignKeyField(Course, backref='campaign_links')
+
+    class Meta:
+        indexes = ((('campaign', 'course'), True),)
 
 
 class Order(BaseModel):
@@ -138,6 +154,8 @@ class Order(BaseModel):
     created_at = DateTimeField(default=utcnow)
     paid_at = DateTimeField(null=True)
     closed_at = DateTimeField(null=True)
+    discount_fen = IntegerField(default=0)  # a coupon's amount off (amount_fen is what WeChat charged)
+    coupon_id = IntegerField(null=True)  # the Reward (coupon) this order holds or used (no FK: the two refer to each other)
 
 
 class Seat(BaseModel):
@@ -155,7 +173,9 @@ Seat.add_index(Seat.index(Seat.group, Seat.user, unique=True).where(SQL("status 
 
 
 class Refund(BaseModel):
-    order = ForeignKeyField(Order, backref='refunds', unique=True)
+    """Money going back. An order has at most one refund per reason: one full refund (group_failed,
+    late_payment, already_enrolled, after_sale, coupon_gone) and, in a tiered group, one `tier_difference`."""
+    order = ForeignKeyField(Order, backref='refunds')
     out_refund_no = CharField(max_length=32, unique=True)
     amount_fen = IntegerField()
     reason = CharField(max_length=32)  # group_failed | late_payment | group_closed ...
@@ -166,6 +186,9 @@ class Refund(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     succeeded_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('order', 'reason'), True),)
 
 
 class Enrollment(BaseModel):
@@ -304,6 +327,117 @@ class RiskBlock(BaseModel):
         indexes = ((('kind', 'value'), True),)
 
 
+class Reward(BaseModel):
+    """What a referrer earned (老带新): a coupon (amount off a next course) or points, for one newcomer they brought
+    into a group that succeeded. A coupon is available → held (by a checkout's order) → used (it was paid);
+    held goes back to available when that order is not paid, used goes back when it is refunded; revoked when
+    the order that earned it is refunded. `RewardEntry` is the ledger of every move."""
+    user = ForeignKeyField(User, backref='rewards', on_delete='CASCADE')
+    kind = CharField(max_length=8)  # coupon | points
+    amount_fen = IntegerField(default=0)  # coupon: amount off
+    min_spend_fen = IntegerField(default=0)  # coupon: the price it applies from
+    points = IntegerField(default=0)
+    expires_at = DateTimeField(null=True)
+    status = CharField(max_length=16, default='available', index=True)  # available | held | used | revoked
+    order = ForeignKeyField(Order, null=True, backref='held_coupons', on_delete='SET NULL')  # held or used by
+    earned_by = ForeignKeyField(Order, backref='earned_rewards', unique=True)  # the newcomer's order
+    newcomer = ForeignKeyField(User, backref='brought_rewards', unique=True, null=True, on_delete='SET NULL')  # once per newcomer
+    campaign = ForeignKeyField(Campaign, backref='rewards')
+    created_at = DateTimeField(default=utcnow)
+
+
+class RewardEntry(BaseModel):
+    """The rewards ledger: one row per grant, hold, release, use, return and revocation."""
+    reward = ForeignKeyField(Reward, backref='entries', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='reward_entries', on_delete='CASCADE')
+    action = CharField(max_length=16)  # grant | hold | release | use | return | revoke
+    order = ForeignKeyField(Order, null=True, backref='reward_entries', on_delete='SET NULL')
+    points = IntegerField(default=0)  # the change to the points balance
+    note = CharField(max_length=200, default='')
+    at = DateTimeField(default=utcnow, index=True)
+
+
 ALL_MODELS = [User, Course, Campaign, Group, Order, Seat, Refund, Enrollment, Notification, Event,
               SubscriptionConsent, Broadcast, SmsMessage, CampaignVariant, Operator, OperatorSession, OperatorAction,
-              RiskCheck, RiskBlock]
+              RiskCheck, RiskBlock, CampaignCourse, Reward, RewardEntry]
+
+
+# Warm-up live rooms (groupbuy/rooms): a campaign's room before (and while) it sells — staff posts, the
+# audience's questions, who came and who wants a reminder. The stream itself is the live provider's.
+ROOM_STATUSES = ('scheduled', 'open', 'closed')
+
+
+class LiveRoom(BaseModel):
+    """A campaign's warm-up live room. Opens by itself at `starts_at` (or earlier by an operator); subscribers
+    hear `remind_before_s` before. `stream_url`: an HLS (.m3u8) https URL for the H5 player, or a mini-program
+    live-player URL (rtmp://, https://….flv)."""
+    campaign = ForeignKeyField(Campaign, unique=True, backref='rooms', on_delete='CASCADE')
+    title = CharField(max_length=100)
+    starts_at = DateTimeField()
+    ends_at = DateTimeField(null=True)  # announced end; the room closes when an operator closes it
+    stream_url = CharField(max_length=512, default='')
+    status = CharField(max_length=16, default='scheduled')  # scheduled | open | closed
+    remind_before_s = IntegerField(default=600)
+    created_at = DateTimeField(default=utcnow)
+    opened_at = DateTimeField(null=True)
+    closed_at = DateTimeField(null=True)
+
+
+class RoomPost(BaseModel):
+    """What the lecturer or an assistant posts: text, a picture, or a stream link. Hidden posts are never served."""
+    room = ForeignKeyField(LiveRoom, backref='posts', on_delete='CASCADE')
+    author = CharField(max_length=64)  # the staff member's name as the room shows it
+    kind = CharField(max_length=16)  # text | picture | stream
+    body = TextField(default='')
+    picture_url = CharField(max_length=512, default='')
+    hidden = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class RoomQuestion(BaseModel):
+    """A member's or visitor's question. Public once answered or pinned, and until hidden."""
+    room = ForeignKeyField(LiveRoom, backref='questions', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='room_questions', on_delete='CASCADE')
+    text = TextField()
+    answer = TextField(null=True)
+    answered_by = CharField(max_length=64, null=True)
+    answered_at = DateTimeField(null=True)
+    pinned = BooleanField(default=False)
+    hidden = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class RoomMute(BaseModel):
+    """Someone an operator silenced in a room, until `until` (None: for the room's life)."""
+    room = ForeignKeyField(LiveRoom, backref='mutes', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='room_mutes', on_delete='CASCADE')
+    until = DateTimeField(null=True)
+    muted_by = CharField(max_length=64, default='')
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((('room', 'user'), True),)
+
+
+class RoomSubscription(BaseModel):
+    """Someone who asked to be reminded before the room opens; `reminded_at` once they were (never twice)."""
+    room = ForeignKeyField(LiveRoom, backref='subscriptions', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='room_subscriptions', on_delete='CASCADE')
+    created_at = DateTimeField(default=utcnow)
+    reminded_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('room', 'user'), True),)
+
+
+class RoomVisit(BaseModel):
+    """A signed-in person's first visit to a room: attendance, and who counts as a viewer in the numbers."""
+    room = ForeignKeyField(LiveRoom, backref='visits', on_delete='CASCADE')
+    user = ForeignKeyField(User, backref='room_visits', on_delete='CASCADE')
+    first_at = DateTimeField()
+
+    class Meta:
+        indexes = ((('room', 'user'), True),)
+
+
+ALL_MODELS += [LiveRoom, RoomPost, RoomQuestion, RoomMute, RoomSubscription, RoomVisit]

@@ -19,7 +19,7 @@ from .models import Operator, OperatorAction, OperatorSession
 ROLES = ('operator', 'analyst', 'finance')
 # What each role may do; 'view' is reading every console page.
 PERMISSIONS = {
-    'operator': {'view', 'campaigns', 'groups', 'broadcasts', 'experiments', 'risk'},
+    'operator': {'view', 'campaigns', 'groups', 'broadcasts', 'experiments', 'risk', 'rooms'},
     'analyst': {'view', 'export'},
     'finance': {'view', 'export', 'refunds', 'audit'},
 }

@@ -3,8 +3,10 @@ from peewee import JOIN
 
 from . import errors
 from .models import Course, Enrollment, Group, Order, Refund
+from .outcomes import PARTIAL_REFUND
 
-REFUND_ATTR = 'joined_refund'  # where list_orders puts each order's refund (None: no refund)
+REFUND_ATTR = 'joined_refund'  # where list_orders puts each order's full refund (None: no refund)
+TIER_REFUND_ATTR = 'joined_tier_refund'  # ... and its tier difference (a tiered group)
 
 
 def get_own_order(user, order_id: int) -> Order:
@@ -18,9 +20,13 @@ def get_own_order(user, order_id: int) -> Order:
 
 
 def list_orders(user, limit: int = 200) -> list[Order]:
-    """Newest first, each with its group and refund read in the same query (one statement for any N)."""
-    return list(Order.select(Order, Group, Refund).join(Group, JOIN.LEFT_OUTER).switch(Order)
-                .join(Refund, JOIN.LEFT_OUTER, attr=REFUND_ATTR)
+    """Newest first, each with its group and refunds read in the same query (one statement for any N)."""
+    tier = Refund.alias()
+    return list(Order.select(Order, Group, Refund, tier).join(Group, JOIN.LEFT_OUTER).switch(Order)
+                .join(Refund, JOIN.LEFT_OUTER, on=((Refund.order == Order.id) & (Refund.reason != PARTIAL_REFUND)),
+                      attr=REFUND_ATTR).switch(Order)
+                .join(tier, JOIN.LEFT_OUTER, on=((tier.order == Order.id) & (tier.reason == PARTIAL_REFUND)),
+                      attr=TIER_REFUND_ATTR)
                 .where(Order.user == user.id).order_by(Order.id.desc()).limit(limit))
 
 
@@ -29,8 +35,11 @@ def list_enrollments(user) -> list[Enrollment]:
                 .where(Enrollment.user == user.id).order_by(Enrollment.id.desc()))
 
 
-def refund_of(order: Order) -> Refund | None:
-    """The order's refund: the one `list_orders` read with it, else looked up."""
-    if REFUND_ATTR in order.__dict__:
-        return order.__dict__[REFUND_ATTR]
-    return Refund.get_or_none(Refund.order == order.id)
+def refund_of(order: Order, partial: bool = False) -> Refund | None:
+    """The order's full refund (or, `partial`, its tier difference): the one `list_orders` read with it, else
+    looked up."""
+    attr = TIER_REFUND_ATTR if partial else REFUND_ATTR
+    if attr in order.__dict__:
+        return order.__dict__[attr]
+    return Refund.get_or_none(Refund.order == order.id,
+                              (Refund.reason == PARTIAL_REFUND) if partial else (Refund.reason != PARTIAL_REFUND))

@@ -6,25 +6,38 @@ groupbuy/subscribers.py says what follows.
 import dataclasses
 import datetime as dt
 
+from peewee import fn
+
+from . import tiers
 from .domain_events import GroupFailed, GroupHeldForReview, GroupSucceeded, RefundsStarted, ReservationsDropped
 from .models import Enrollment, Group, Order, Refund, Seat
 from .progress import Progress, progress_of_group
 from .risk import decisions as risk
 
+PARTIAL_REFUND = 'tier_difference'  # the one refund that leaves its order fulfilled (a tiered group's price drop)
 
-def out_refund_no_for(order: Order) -> str:
-    """Stable per order, so a retried refund call can never refund twice."""
-    return 'RF' + order.out_trade_no[2:]
+
+def out_refund_no_for(order: Order, reason: str = '') -> str:
+    """Stable per order and kind of refund, so a retried refund call can never refund twice: RF… the order's full
+    refund, RT… its tier difference."""
+    return ('RT' if reason == PARTIAL_REFUND else 'RF') + order.out_trade_no[2:]
 
 
 def start_refund(t, order: Order, reason: str, from_statuses=('paid',), campaign_id: int | None = None) -> bool:
-    """Move a paid order to refunding and create its refund (once). The refund job does the call.
-    True if this call started it."""
+    """Move a paid order to refunding and create its refund (once) for what is left of its money (a tier difference
+    already went back). The refund job does the call. A free seat (amount 0) has nothing to refund: its order is
+    closed. True if this call started a refund."""
+    if order.amount_fen == 0:
+        Order.update(status='closed', closed_at=t.now).where(Order.id == order.id,
+                                                             Order.status.in_(from_statuses)).execute()
+        return False
     changed = (Order.update(status='refunding')
                .where(Order.id == order.id, Order.status.in_(from_statuses)).execute())
     if not changed:
         return False
-    Refund.insert(order=order.id, out_refund_no=out_refund_no_for(order), amount_fen=order.amount_fen,
+    returned = (Refund.select(fn.COALESCE(fn.SUM(Refund.amount_fen), 0))
+                .where(Refund.order == order.id, Refund.reason == PARTIAL_REFUND).scalar() or 0)
+    Refund.insert(order=order.id, out_refund_no=out_refund_no_for(order), amount_fen=order.amount_fen - returned,
                   reason=reason, created_at=t.now, updated_at=t.now).on_conflict_ignore().execute()
     t.emit(RefundsStarted([order], reason, campaign_id))
     return True
@@ -33,7 +46,8 @@ def start_refund(t, order: Order, reason: str, from_statuses=('paid',), campaign
 def live_seats(group_id: int) -> list[Seat]:
     """The group's reserved and paid seats with their orders, in one query (the settlement hot path)."""
     return list(Seat.select(Seat.id, Seat.user, Seat.role, Seat.status, Order.id, Order.status, Order.user,
-                            Order.course, Order.amount_fen, Order.out_trade_no, Order.group)
+                            Order.course, Order.amount_fen, Order.discount_fen, Order.coupon_id, Order.out_trade_no,
+                            Order.group)
                 .join(Order).where(Seat.group == group_id, Seat.status != 'released'))
 
 
@@ -65,8 +79,23 @@ def succeed_group(t, group: Group, *, virtual=False, seats=None, progress: Progr
     doubles = [o for o in orders if o.id not in fulfilled]
     for order in doubles:
         start_refund(t, order, 'already_enrolled', campaign_id=group.campaign_id)
-    t.emit(GroupSucceeded(group, after_end, [o for o in orders if o.id in fulfilled], doubles, virtual))
+    kept = [o for o in orders if o.id in fulfilled]
+    t.emit(GroupSucceeded(group, after_end, kept, doubles, virtual))
+    _refund_tier_differences(t, group, kept, tiers.reached(tiers.parse(group.tiers), len(orders)))
     return True
+
+
+def _refund_tier_differences(t, group: Group, orders: list[Order], tier) -> None:
+    """A tiered group ended: each payer gets back the difference to the tier it reached — one `tier_difference`
+    refund per order (a stable RT… number), through the same refund job as any refund; the orders stay fulfilled."""
+    owed = [(o, tiers.difference_fen(o.amount_fen, o.discount_fen, tier)) for o in orders]
+    owed = [(o, fen) for o, fen in owed if fen > 0]
+    if not owed:
+        return
+    Refund.insert_many([{'order': o.id, 'out_refund_no': out_refund_no_for(o, PARTIAL_REFUND), 'amount_fen': fen,
+                         'reason': PARTIAL_REFUND, 'created_at': t.now, 'updated_at': t.now}
+                        for o, fen in owed]).on_conflict_ignore().execute()
+    t.emit(RefundsStarted([o for o, _ in owed], PARTIAL_REFUND, group.campaign_id))
 
 
 def _enroll(orders: list[Order], now) -> set[int]:
@@ -91,6 +120,10 @@ def fail_group(t, group: Group, seats=None) -> bool:
     if ended is None:
         return False
     orders, after_end = ended
+    free = [o.id for o in orders if o.amount_fen == 0]  # a free leader's seat: nothing was charged, nothing goes back
+    if free:
+        Order.update(status='closed', closed_at=t.now).where(Order.id.in_(free), Order.status == 'paid').execute()
+    orders = [o for o in orders if o.amount_fen > 0]
     if orders:
         Order.update(status='refunding').where(Order.id.in_([o.id for o in orders]),
                                                Order.status == 'paid').execute()

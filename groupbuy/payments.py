@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from peewee import Case, fn
 
-from . import errors, outcomes, rules
+from . import catalog, errors, outcomes, rewards, rules
 from .db import locked
 from .domain_events import GroupFormed, MemberJoined, SeatPaid, SeatReleased
 from .live_events import member
@@ -52,12 +52,15 @@ def record_payment(deps, notice: PaymentNotice) -> str:
             return 'duplicate'
         order.status, order.paid_at, order.transaction_id = 'paid', t.now, notice.transaction_id
         seat = Seat.get(Seat.order == order.id)
+        reason = 'late_payment'
         if _seat_is_live(seat, group, min(notice.paid_at or t.now, t.now), t.now):
-            return _seat_paid(t, seat, group, order, notice.payer)
+            if rewards.use(t.now, order):
+                return seat_paid(t, seat, group, order, notice.payer)
+            reason = 'coupon_gone'  # its order was closed and its coupon went to another checkout meanwhile
         if seat.status == 'reserved':  # paid too late for a seat it still held: the seat goes too
             Seat.update(status='released').where(Seat.id == seat.id).execute()
             t.emit(SeatReleased(group, seat, close_later=False))
-        outcomes.start_refund(t, order, 'late_payment', campaign_id=group.campaign_id)
+        outcomes.start_refund(t, order, reason, campaign_id=group.campaign_id)
         return 'refunding'
 
 
@@ -93,19 +96,21 @@ def _count_if(condition):
     return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
 
 
-def _seat_paid(t, seat, group, order, payer: str = '') -> str:
-    """The seat is paid; the leader's payment opens the group, the last seat succeeds it. One progress
-    snapshot, taken after the writes, goes with every event."""
+def seat_paid(t, seat, group, order, payer: str = '') -> str:
+    """The seat is paid (or, a free leader's, taken without payment); the leader's seat opens the group, the last
+    seat succeeds it. One progress snapshot, taken after the writes, goes with every event."""
     Seat.update(status='paid').where(Seat.id == seat.id).execute()
     if payer:
         risk.keep_payment(t.now, seat.user_id, group.id, group.campaign_id, payer)
-    User.update(first_paid_at=t.now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
+    if order.amount_fen > 0:
+        User.update(first_paid_at=t.now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
     if seat.role == 'leader':
         deadline = t.now + dt.timedelta(seconds=group.duration_s)
         Group.update(status='forming', deadline_at=deadline).where(Group.id == group.id).execute()
         group.status, group.deadline_at = 'forming', deadline
     progress = progress_of_group(group.id)
-    joined = member(User.get_by_id(seat.user_id), seat.role)
+    joined = member(User.get_by_id(seat.user_id), seat.role,
+                    order.course_id if catalog.is_cross_course(group.campaign) else None)
     t.emit(SeatPaid(group, seat, order, progress))
     t.emit((GroupFormed if seat.role == 'leader' else MemberJoined)(group, seat, joined, progress))
     if progress.paid >= group.size:

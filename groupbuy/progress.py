@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
-from . import errors
+from . import errors, tiers
 from .clock import to_ms
-from .models import Campaign, Course, Group, Seat, User
+from .models import Campaign, CampaignCourse, Course, Group, Seat, User
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,13 @@ class Progress:
     list_price_fen: int   # the course's own price
     leader_nickname: str
     leader_avatar_url: str
+    tiers: tuple = ()     # a tiered group's tiers (groupbuy/tiers.py); `size` is its largest
+    courses: int = 1      # how many courses a member may pick from (a cross-course campaign: more than one)
+
+    @property
+    def needed(self) -> int:
+        """Paid seats that make it succeed: a tiered group's smallest tier, else its size."""
+        return tiers.success_size(self.size, self.tiers)
 
     @property
     def seats_left(self) -> int:
@@ -52,7 +59,9 @@ def query():
     """Groups with campaign, course, leader and their seat counts: filter it, then `from_row` each."""
     return (Group.select(Group, Campaign, Course, User,
                          fn.COUNT(Seat.id).filter(Seat.status == 'paid').alias('paid_count'),
-                         fn.COUNT(Seat.id).filter(Seat.status == 'reserved').alias('reserved_count'))
+                         fn.COUNT(Seat.id).filter(Seat.status == 'reserved').alias('reserved_count'),
+                         CampaignCourse.select(fn.COUNT(CampaignCourse.id))
+                         .where(CampaignCourse.campaign == Campaign.id).alias('extra_courses'))
             .join(Campaign).join(Course)
             .switch(Group).join(User, on=(Group.leader == User.id), attr='leader')
             .switch(Group).join(Seat, JOIN.LEFT_OUTER, on=(Seat.group == Group.id))
@@ -66,7 +75,8 @@ def from_row(group: Group) -> Progress:
         size=group.size, paid=group.paid_count, reserved=group.reserved_count, deadline_at=group.deadline_at,
         course_title=campaign.course.title, cover_url=campaign.course.cover_url,
         price_fen=group.price_fen, list_price_fen=campaign.course.price_fen,
-        leader_nickname=group.leader.nickname, leader_avatar_url=group.leader.avatar_url)
+        leader_nickname=group.leader.nickname, leader_avatar_url=group.leader.avatar_url,
+        tiers=tiers.parse(group.tiers), courses=1 + (group.extra_courses or 0))
 
 
 def progress_of_group(group_id: int) -> Progress:

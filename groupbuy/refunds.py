@@ -1,9 +1,12 @@
 """Money going back: the refund call (stable out_refund_no) and WeChat's refund notification."""
 from dataclasses import dataclass
 
+from peewee import fn
+
 from . import errors
 from .domain_events import RefundNeedsAttention, RefundRetried, RefundSucceeded
-from .models import Order, Refund
+from .models import Enrollment, Group, Order, Refund
+from .outcomes import PARTIAL_REFUND, start_refund
 from .payments import close_at_wechat, record_wechat_payment
 from .ports import GatewayError
 from .transition import transition
@@ -25,12 +28,16 @@ class RefundNotice:
 
 
 def refund_order(deps, order_id: int) -> str:
-    """Ask WeChat Pay to return an order's money. Safe to repeat: the out_refund_no never changes,
-    so WeChat refunds at most once. Returns 'submitted' or 'noop'; raises RefundFailed to retry."""
-    refund = Refund.get_or_none(Refund.order == order_id)
-    if refund is None or refund.status != 'pending':
-        return 'noop'  # submitted, done, or failed: a failed refund waits for an operator's retry
-    order = Order.get_by_id(order_id)
+    """Ask WeChat Pay to return an order's money: each of its pending refunds (its full refund; a tiered group's
+    tier difference). Safe to repeat: an out_refund_no never changes, so WeChat refunds each at most once.
+    Returns 'submitted' or 'noop'; raises RefundFailed to retry."""
+    outcome = 'noop'  # none pending: submitted, done, or failed (a failed refund waits for an operator's retry)
+    for refund in Refund.select().where(Refund.order == order_id, Refund.status == 'pending').order_by(Refund.id):
+        outcome = _submit(deps, Order.get_by_id(order_id), refund)
+    return outcome
+
+
+def _submit(deps, order: Order, refund: Refund) -> str:
     now = deps.now()
     try:
         accepted = deps.gateway.refund(out_trade_no=order.out_trade_no, out_refund_no=refund.out_refund_no,
@@ -76,8 +83,9 @@ def record_refund_notice(deps, notice: RefundNotice) -> str:
                        .where(Refund.id == refund.id, Refund.status != 'succeeded').execute())
             if not changed:
                 return 'duplicate'
-            Order.update(status='refunded').where(Order.id == refund.order_id,
-                                                  Order.status == 'refunding').execute()
+            if refund.reason != PARTIAL_REFUND:  # a tier difference leaves its order fulfilled
+                Order.update(status='refunded').where(Order.id == refund.order_id,
+                                                      Order.status == 'refunding').execute()
             t.emit(RefundSucceeded(refund, Order.get_by_id(refund.order_id).user_id))
             return 'refunded'
         trouble = REFUND_TROUBLE.get(notice.refund_status, f'{notice.refund_status}: WeChat refund did not succeed')
@@ -152,6 +160,35 @@ def retry_refund(deps, refund_id: int) -> Refund:
     return Refund.get_by_id(refund.id)
 
 
+def refund_after_sale(deps, order_id: int) -> Refund:
+    """售后退款: an operator refunds a fulfilled order (the buyer asked within the platform's return window). The
+    course access it gave goes, what is left of its money goes back (less a tier difference already returned), and a
+    referral reward it earned is revoked. A free seat (nothing charged) is only closed. Raises NotFound,
+    InvalidTransition (not fulfilled)."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        raise errors.NotFound(f'order {order_id} not found')
+    with transition(deps) as t:
+        still = Order.select(Order.status).where(Order.id == order.id, Order.status == 'fulfilled').exists()
+        if not still:  # read inside the transaction: the same answer for a free seat and a paid one
+            raise errors.InvalidTransition(f'order {order_id} is {Order.get_by_id(order.id).status}; '
+                                           'only a fulfilled order is refunded')
+        Enrollment.delete().where(Enrollment.order == order.id).execute()
+        start_refund(t, order, 'after_sale', from_statuses=('fulfilled',),
+                     campaign_id=order.group.campaign_id if order.group_id else None)
+    return Refund.get_or_none(Refund.order == order.id, Refund.reason == 'after_sale')
+
+
+def tier_differences_of(campaign_id: int) -> dict:
+    """A campaign's tier-difference refunds for the console: how many by status and the fen returned so far."""
+    rows = (Refund.select(Refund.status, fn.COUNT(Refund.id), fn.COALESCE(fn.SUM(Refund.amount_fen), 0))
+            .join(Order).join(Group, on=(Order.group == Group.id))
+            .where(Group.campaign == campaign_id, Refund.reason == PARTIAL_REFUND).group_by(Refund.status).tuples())
+    by_status = {status: (int(n), int(fen)) for status, n, fen in rows}
+    return {'count': sum(n for n, _ in by_status.values()),
+            'returned_fen': by_status.get('succeeded', (0, 0))[1], 'by_status': {k: n for k, (n, _) in by_status.items()}}
+
+
 def next_refund_no(out_refund_no: str) -> str:
     """RFxxx → RFxxx-2 → RFxxx-3: stable per attempt, so a retried call still refunds at most once."""
     base, _, n = out_refund_no.partition('-')
@@ -169,11 +206,15 @@ def _wechat_side(deps, refund: Refund):
 
 
 def check_refund(deps, order_id: int) -> str:
-    """Ask WeChat how a submitted refund is doing when its notification is overdue (lost
-    notifications must not leave money in limbo). Returns the outcome of applying the answer."""
-    refund = Refund.get_or_none(Refund.order == order_id)
-    if refund is None or refund.status != 'submitted':
-        return 'noop'
+    """Ask WeChat how an order's submitted refunds are doing when their notification is overdue (lost
+    notifications must not leave money in limbo). Returns the outcome of applying the (last) answer."""
+    outcome = 'noop'
+    for refund in Refund.select().where(Refund.order == order_id, Refund.status == 'submitted').order_by(Refund.id):
+        outcome = _check(deps, refund)
+    return outcome
+
+
+def _check(deps, refund: Refund) -> str:
     try:
         answer = deps.gateway.query_refund(refund.out_refund_no)
     except GatewayError:

@@ -2,7 +2,7 @@
 import datetime as dt
 import logging
 
-from . import outcomes, payments, rules
+from . import outcomes, payments, rules, tiers
 from .clock import to_ms
 from .db import locked
 from .domain_events import GroupCancelled, SeatReleased
@@ -44,7 +44,8 @@ def settle_group(deps, group_id: int) -> str:
 def _decide(t, group) -> str:
     seats = outcomes.live_seats(group.id)
     paid = sum(1 for s in seats if s.status == 'paid')
-    outcome, virtual = rules.deadline_outcome(paid, group.size, group.campaign.auto_complete_ratio)
+    outcome, virtual = rules.deadline_outcome(paid, tiers.success_size(group.size, tiers.parse(group.tiers)),
+                                              group.campaign.auto_complete_ratio)
     if outcome == 'succeeded':
         return {'group_succeeded': 'succeeded', 'group_in_review': 'in_review'}[
             outcomes.succeed_or_hold(t, group, virtual=virtual, seats=seats)]

@@ -7,13 +7,18 @@ lost one left undone. The operator console, risk control and rewards add their l
 docs/ARCHITECTURE.md prints this table; tests/unit/test_subscribers.py keeps the two equal."""
 from dataclasses import dataclass, field
 
-from . import live_events, members, notifications, nudge_schedule
+from . import live_events, members, notifications, nudge_schedule, rewards
 from .clock import to_ms
 from .domain_events import (ExperimentStopped, FollowChanged, GroupCancelled, GroupFailed, GroupFormed,
                             GroupHeldForReview, GroupOpened, GroupShared, GroupSucceeded, MemberJoined, NudgeSent,
                             RefundNeedsAttention, RefundRetried, RefundSucceeded, RefundsStarted, ReservationsDropped,
                             SeatPaid, SeatReleased, SeatReserved, ShareClicked, UserRegistered, UsersMerged)
+from .domain_events import (QuestionAnswered, QuestionAsked, QuestionPinned, RoomAttended, RoomClosed,  # rooms
+                            RoomItemHidden, RoomOpened, RoomPosted, RoomReminderSent, RoomScheduled, RoomSubscribed,
+                            UserMuted)
 from .event_log import record
+from .rooms import reactions as rooms
+from .rooms.shown import post_json, question_json, room_json
 from .models import LIVE_GROUP
 from .facts import group_facts
 from .seat_ledger import LedgerSeat
@@ -129,6 +134,23 @@ def move_ledger_entries(t, e: UsersMerged) -> None:
         t.deps.ledger.move_user(group_id, e.dropped_id, e.kept_id)
 
 
+# --- referral rewards and coupons (during: the grant, hold and return commit with the change) ---
+
+def grant_referral_rewards(t, e: GroupSucceeded) -> None:
+    """Only on success: a group held for review earns nothing until an operator approves it."""
+    rewards.grant_for(t.now, e.group, e.fulfilled)
+
+
+def settle_rewards(t, e: RefundsStarted) -> None:
+    rewards.after_refunds(t.now, e.orders, e.reason)
+
+
+def release_coupons(t, e) -> None:
+    """Orders that will not be paid let go of the coupons they held."""
+    seats = e.seats if isinstance(e, ReservationsDropped) else [e.seat]
+    rewards.release(t.now, [s.order_id if hasattr(s, 'order_id') else s.order.id for s in seats])
+
+
 # --- the notification outbox (during: rows commit with the change) ---
 
 def tell_leader_group_opened(t, e: GroupFormed) -> None:
@@ -188,15 +210,16 @@ HANDLERS: dict[type, Handlers] = {
         during=[tell_members_someone_joined],
         after=[Live('member_joined', lambda e: {'member': e.member})]),
     SeatReleased: Handlers(
-        during=[Logged('seat_released', lambda e: _in_group(e, user=e.seat.user_id))],
+        during=[Logged('seat_released', lambda e: _in_group(e, user=e.seat.user_id)), release_coupons],
         after=[close_payment_later, free_seat, Live('seat_released')]),
     GroupCancelled: Handlers(
-        during=[Logged('group_cancelled', lambda e: _in_group(e))],
+        during=[Logged('group_cancelled', lambda e: _in_group(e)), release_coupons],
         after=[close_payment_later, free_seat, forget_group, Live('group_cancelled')]),
     ReservationsDropped: Handlers(
+        during=[release_coupons],
         after=[close_dropped_payments, cancel_dropped_releases]),
     GroupSucceeded: Handlers(
-        during=[tell_payers_succeeded,
+        during=[tell_payers_succeeded, grant_referral_rewards,
                 Logged('group_succeeded', lambda e: _in_group(
                     e, size=e.group.size, paid=len(e.fulfilled) + len(e.refunded_twice), virtual=e.virtual,
                     refunded_already_enrolled=len(e.refunded_twice)))],
@@ -217,7 +240,11 @@ HANDLERS: dict[type, Handlers] = {
                 Logged('duplicate_purchase_refunded', lambda e: [
                     dict(user=o.user_id, group=o.group_id, campaign=e.campaign_id, amount_fen=o.amount_fen,
                          order=o.id)
-                    for o in e.orders if e.reason == 'already_enrolled'])],
+                    for o in e.orders if e.reason == 'already_enrolled']),
+                Logged('tier_difference_refunded', lambda e: [
+                    dict(user=o.user_id, group=o.group_id, campaign=e.campaign_id, order=o.id)
+                    for o in e.orders if e.reason == 'tier_difference']),
+                settle_rewards],
         after=[start_refund_jobs]),
     RefundSucceeded: Handlers(
         during=[Logged('order_refunded', lambda e: dict(user=e.user_id, amount_fen=e.refund.amount_fen))]),
@@ -248,6 +275,44 @@ HANDLERS: dict[type, Handlers] = {
     ExperimentStopped: Handlers(
         during=[Logged(ExperimentStopped.log_kind, lambda e: dict(campaign=e.campaign_id, winner=e.winner))]),
 }
+
+# Warm-up live rooms (groupbuy/rooms): live events on the room's topic, its timers, the reminder, analytics rows.
+HANDLERS.update({
+    RoomScheduled: Handlers(
+        during=[Logged('room_scheduled', lambda e: rooms.in_room(e, starts_at=e.room.starts_at))],
+        after=[rooms.schedule_room_timers, rooms.RoomLive('room_updated', lambda e: {'room': room_json(e.room)})]),
+    RoomOpened: Handlers(
+        during=[Logged('room_opened', lambda e: rooms.in_room(e, by=e.by))],
+        after=[rooms.cancel_room_timers, rooms.RoomLive('room_opened', lambda e: {'room': room_json(e.room)})]),
+    RoomClosed: Handlers(
+        during=[Logged('room_closed', lambda e: rooms.in_room(e, by=e.by))],
+        after=[rooms.cancel_room_timers, rooms.RoomLive('room_closed', lambda e: {'room': room_json(e.room)})]),
+    RoomPosted: Handlers(
+        during=[Logged('room_posted', lambda e: rooms.in_room(e, post=e.post.id, post_kind=e.post.kind))],
+        after=[rooms.RoomLive('post', lambda e: {'post': post_json(e.post)})]),
+    QuestionAsked: Handlers(
+        during=[Logged('question_asked', lambda e: rooms.in_room(e, user=e.question.user_id, question=e.question.id,
+                                                                 masked=e.masked))]),
+    QuestionAnswered: Handlers(
+        during=[Logged('question_answered', lambda e: rooms.in_room(e, user=e.question.user_id,
+                                                                    question=e.question.id))],
+        after=[rooms.RoomLive('question', lambda e: {'question': question_json(e.question)})]),
+    QuestionPinned: Handlers(
+        after=[rooms.RoomLive('question', lambda e: {'question': question_json(e.question)})]),
+    RoomItemHidden: Handlers(
+        during=[Logged('room_item_hidden', lambda e: rooms.in_room(e, item_kind=e.kind, item=e.item_id, by=e.by))],
+        after=[rooms.RoomLive('hidden', lambda e: {'kind': e.kind, 'item_id': e.item_id})]),
+    UserMuted: Handlers(
+        during=[Logged('user_muted', lambda e: rooms.in_room(e, user=e.user_id, until=e.until, by=e.by))]),
+    RoomSubscribed: Handlers(
+        during=[Logged('room_subscribed', lambda e: rooms.in_room(e, user=e.user_id))],
+        after=[rooms.schedule_reminder]),
+    RoomAttended: Handlers(
+        during=[Logged('room_attended', lambda e: rooms.in_room(e, user=e.user_id, status=e.room.status))]),
+    RoomReminderSent: Handlers(
+        during=[rooms.tell_subscribers_room_starting,
+                Logged('room_reminder_sent', lambda e: rooms.in_room(e, recipients=len(e.recipients)))]),
+})
 
 
 def deliver(t, event) -> None:

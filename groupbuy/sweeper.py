@@ -13,6 +13,7 @@ from .clock import to_ms
 from .deadline_index import item_key
 from .models import Campaign, Group, Notification, Refund, Seat
 from .nudge_schedule import nudges_due
+from .rooms import timers as room_timers
 from .seat_ledger import LedgerSeat
 
 BATCH = 1000
@@ -68,6 +69,7 @@ def restore_redis(deps) -> dict:
     deferred = list(Notification.select(Notification.id, Notification.not_before)
                     .where(Notification.status == 'pending', Notification.not_before.is_null(False)))
     due.update({item_key('notify', n.id): to_ms(n.not_before) for n in deferred})
+    due.update(room_timers.scheduled_timers(now))  # warm-up live rooms: the reminder, the opening
     deps.deadlines.schedule_many(due)
     deps.redis.set(deps.key_prefix + ALIVE_KEY, to_ms(deps.now()))
     return {'groups': len(live), 'seats': len(reserved), 'deferred_notifications': len(deferred)}

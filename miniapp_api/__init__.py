@@ -19,3 +19,6 @@ def init_app(app) -> None:
         app.register_blueprint(module.bp)
     from . import admin_analytics  # the console's numbers
     app.register_blueprint(admin_analytics.bp)
+    from . import h5_room, rooms  # warm-up live rooms: the API and the H5 room page
+    app.register_blueprint(rooms.bp)
+    app.register_blueprint(h5_room.bp)

@@ -23,7 +23,7 @@ def create_course():
 @bp.post('/campaigns')
 def create_campaign():
     body = schemas.parse(schemas.NewCampaign)
-    campaign = campaign_json(catalog.get_campaign(catalog.create_campaign(**body.model_dump()).id))
+    campaign = campaign_json(catalog.get_campaign(catalog.create_campaign(**body.model_dump(exclude_none=True)).id))
     _log('create_campaign', f'campaign:{campaign["id"]}', after=campaign)
     return jsonify({'campaign': campaign}), 201
 

@@ -43,6 +43,15 @@ def retry_refund(refund_id: int):
     return jsonify({'refund': refund_json(refunds.get_refund(refund.id))}), 202
 
 
+@bp.post('/orders/<id:order_id>/refund')
+def refund_order(order_id: int):
+    """售后退款: a fulfilled order's money back and its course access gone."""
+    refund = refunds.refund_after_sale(deps(), order_id)  # only a fulfilled order (else 409, nothing changes)
+    operators.record_action(None, 'refund_after_sale', f'order:{order_id}', deps().now(),
+                            before={'status': 'fulfilled'}, after={'refund': refund.id if refund else None})
+    return jsonify({'refund': refund_json(refunds.get_refund(refund.id)) if refund else None}), 202
+
+
 @bp.post('/broadcasts')
 def create_broadcast():
     body = schemas.parse(schemas.NewBroadcast)

@@ -15,7 +15,7 @@ STATUS = {
     errors.AlreadyJoined: 409, errors.OwnGroup: 409, errors.LimitReached: 409,
     errors.AlreadyEnrolled: 409, errors.AlreadyBuying: 409, errors.PaymentMismatch: 400, errors.PaymentUnavailable: 502,
     errors.InvalidTransition: 409, errors.AccountConflict: 409, errors.WeChatUnavailable: 502,
-    errors.RiskRefused: 403, errors.VerificationRequired: 403,
+    errors.RiskRefused: 403, errors.VerificationRequired: 403, errors.CouponUnavailable: 409,
 }
 HTTP_CODES = {400: 'invalid_input', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found',
               405: 'method_not_allowed', 413: 'payload_too_large', 415: 'invalid_input',
@@ -34,6 +34,7 @@ class UnknownFields(errors.InvalidInput):
 
 STATUS[Unauthorized] = 401
 STATUS[UnknownFields] = 400
+STATUS.update({errors.RoomClosed: 409, errors.Muted: 403, errors.SensitiveWords: 400})  # warm-up live rooms
 
 
 def error_response(code: str, message: str, status: int, **details):

@@ -24,6 +24,7 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
     return {
         'group': shown,
         'page_state': page_state(shown),
+        'courses': {c['id']: c['title'] for c in shown['campaign']['courses']},  # a cross-course group's picks
         'campaign_url': f'/c/{group.campaign_id}',
         'live': {'page': 'group', 'shareCode': group.share_code, 'apiBase': '', 'group': shown,
                  'token': issue_token(viewer) if viewer else None,

@@ -16,15 +16,18 @@ bp = Blueprint('groups', __name__)
 def open_group():
     body = schemas.parse(schemas.OpenGroup)
     d = deps()
-    checkout = groups.open_group(d, g.user, body.campaign_id, client.signals())
+    checkout = groups.open_group(d, g.user, body.campaign_id, client.signals(), course_id=body.course_id,
+                                 coupon_id=body.coupon_id)
     return jsonify(checkout_json(checkout, d.now(), g.user)), 201
 
 
 @bp.post('/api/groups/<share_code>/join')
 @login_required
 def join_group(share_code: str):
+    body = schemas.parse(schemas.JoinGroup, optional=True)
     d = deps()
-    checkout = groups.join_group(d, g.user, share_code[:32], client.signals())
+    checkout = groups.join_group(d, g.user, share_code[:32], client.signals(), course_id=body.course_id,
+                                 coupon_id=body.coupon_id)
     return jsonify(checkout_json(checkout, d.now(), g.user)), 201
 
 

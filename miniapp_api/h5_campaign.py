@@ -1,7 +1,7 @@
 """`/c/<campaign_id>`: the campaign's H5 page — open your own group, or join one still short (凑团)."""
 from flask import Blueprint, render_template
 
-from groupbuy import catalog, errors, wording
+from groupbuy import catalog, errors, tiers, wording
 from groupbuy.clock import iso
 from groupbuy.open_groups import open_groups
 
@@ -29,5 +29,7 @@ def campaign_page(campaign_id: int):
             'sandbox': settings.wechat_pay_base_url.rstrip('/') if settings.uses_sandbox else None}
     prices = [v.group_price_fen for v in catalog.variants_of(campaign)] or [campaign.group_price_fen]
     return render_template('campaign_page.html', campaign=campaign, groups=listed, selling=selling, live=live,
+                           tiers=tiers.parse(campaign.tiers), free_leader=campaign.leader_price_fen == 0,
+                           courses=catalog.courses_of(campaign),
                            price=wording.yuan(min(prices)), price_varies=len(set(prices)) > 1,  # an A/B test
                            list_price=wording.yuan(campaign.course.price_fen))

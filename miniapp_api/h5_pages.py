@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request, session
 
 from gateways.wechat_oa import OAuthFailed, authorize_url, exchange_code, jssdk_config
-from groupbuy import accounts, errors, identity, referrals
+from groupbuy import accounts, errors, identity, referrals, wording
 from groupbuy.progress import progress_of
 from posters import pictures
 
@@ -22,6 +22,7 @@ from .runtime import runtime
 
 bp = Blueprint('h5', __name__, template_folder='templates', static_folder='static',
                static_url_path='/h5static')
+bp.add_app_template_filter(wording.yuan, 'yuan')  # 9900 → 99, as every other door writes prices
 SESSION_USER, SESSION_NONCES = 'h5_uid', 'oauth_nonces'
 
 

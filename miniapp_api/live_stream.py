@@ -1,4 +1,5 @@
-"""`GET /api/groups/<share_code>/events`: Server-Sent Events for the live group page.
+"""`GET /api/groups/<share_code>/events`: Server-Sent Events for the live group page (and, through
+`event_stream`, for a warm-up live room: miniapp_api/rooms.py).
 
 `snapshot` on connect, then `member_joined`, `seat_reserved`, `seat_released`, `group_formed`,
 `group_succeeded`, `group_failed`, `group_cancelled`, `group_in_review` as they happen, each with `server_time`,
@@ -40,11 +41,16 @@ def last_seen_id(raw: str) -> int | None:
 
 
 def _snapshot(code: str, now) -> dict:
-    """The group as it is now. The stream runs after the request's database connection was closed:
-    this opens one (and closes it) unless one is open."""
+    """The group as it is now."""
+    return group_json(groups.find_group(code), now)
+
+
+def _with_db(snapshot, now) -> dict:
+    """The stream runs after the request's database connection was closed: this opens one (and closes it)
+    unless one is open."""
     opened = db.connect(reuse_if_open=True)
     try:
-        return group_json(groups.find_group(code), now)
+        return snapshot(now)
     finally:
         if opened:
             db.close()
@@ -53,6 +59,13 @@ def _snapshot(code: str, now) -> dict:
 @bp.get('/api/groups/<share_code>/events')
 def group_events(share_code: str):
     code = groups.find_group(share_code[:32]).share_code  # an unknown group is a 404 before any stream
+    return event_stream(code, lambda now: _snapshot(code, now))
+
+
+def event_stream(topic: str, snapshot) -> Response:
+    """The SSE response for one live topic (a group's share code, or a room's `live_events.room_topic`):
+    subscribe, then the missed events after Last-Event-ID or `snapshot(now)` (called with a database
+    connection open), then live events and heartbeats."""
     last_seen = last_seen_id(request.headers.get('Last-Event-ID') or request.args.get('last_event_id') or '')
     heartbeat_s = runtime().settings.live_heartbeat_s
 
@@ -60,13 +73,13 @@ def group_events(share_code: str):
         """Subscribes when the server starts sending, and the `finally` covers everything after it, so
         a response that is never sent or fails half-way holds no subscription."""
         d = deps()
-        inbox = hub().subscribe(code)  # before reading the past: nothing falls in between
+        inbox = hub().subscribe(topic)  # before reading the past: nothing falls in between
         try:
-            missed = None if last_seen is None else live_events.history_since(d.redis, d.key_prefix, code,
+            missed = None if last_seen is None else live_events.history_since(d.redis, d.key_prefix, topic,
                                                                                last_seen)
             if missed is None:
-                last_sent = live_events.last_id(d.redis, d.key_prefix, code)
-                first = [sse(last_sent, 'snapshot', _snapshot(code, d.now()))]
+                last_sent = live_events.last_id(d.redis, d.key_prefix, topic)
+                first = [sse(last_sent, 'snapshot', _with_db(snapshot, d.now()))]
             else:
                 first = [sse(e['id'], e['type'], e) for e in missed]
                 last_sent = missed[-1]['id'] if missed else last_seen
@@ -85,7 +98,7 @@ def group_events(share_code: str):
                 last_sent = event_id
                 yield frame
         finally:
-            hub().unsubscribe(code, inbox)
+            hub().unsubscribe(topic, inbox)
 
     app = current_app._get_current_object()
 

@@ -1,7 +1,8 @@
 """How domain objects look in JSON. Public views carry no openids and no order data."""
-from groupbuy.catalog import variants_of
+from groupbuy import rewards, tiers
+from groupbuy.catalog import courses_of, is_cross_course, variants_of
 from groupbuy.clock import iso
-from groupbuy.live_events import counts
+from groupbuy.live_events import counts, member
 from groupbuy.members import paid_members, seat_of
 from groupbuy.progress import progress_of_group
 from groupbuy.nudge_schedule import offsets_of
@@ -21,7 +22,11 @@ def campaign_json(campaign) -> dict:
             'per_user_limit': campaign.per_user_limit, 'new_users_only': campaign.new_users_only,
             'auto_complete_ratio': campaign.auto_complete_ratio, 'status': campaign.status,
             'nudge_offsets_s': offsets_of(campaign), 'variants': [variant_json(v) for v in variants_of(campaign)],
-            'winner_variant': campaign.winner_variant}
+            'winner_variant': campaign.winner_variant,
+            'tiers': [{'size': t.size, 'price_fen': t.price_fen} for t in tiers.parse(campaign.tiers)],
+            'reward': rewards.terms_of(campaign),
+            'courses': [course_json(c) for c in courses_of(campaign)],  # what a member may pick (cross-course)
+            'price_band_fen': [campaign.band_low_fen, campaign.band_high_fen] if is_cross_course(campaign) else None}
 
 
 def variant_json(variant) -> dict:
@@ -38,11 +43,14 @@ def user_json(user) -> dict:
 def group_json(group, now, viewer=None, progress=None) -> dict:
     """The group page: who is in, how many seats are left, and the deadline against server time.
     `progress`: the transition's snapshot when there is one (the counts are the live events' counts)."""
+    p = progress or progress_of_group(group.id)
+    cross = is_cross_course(group.campaign)
     body = {
-        'share_code': group.share_code, **counts(progress or progress_of_group(group.id)),
+        'share_code': group.share_code, **counts(p),
         'variant': group.variant, 'price_fen': group.price_fen,  # the rules it opened with, kept to its end
-        'members': [{'nickname': s.user.nickname, 'avatar_url': s.user.avatar_url, 'role': s.role}
-                    for s in paid_members(group)],
+        'leader_price_fen': group.leader_price_fen,  # when the leader pays another price (0: a free leader)
+        'tier': tiers.view(tiers.parse(group.tiers), p.paid) if group.tiers else None,
+        'members': [member(s.user, s.role, s.order.course_id if cross else None) for s in paid_members(group)],
         'opened_at': iso(group.opened_at), 'closed_at': iso(group.closed_at), 'server_time': iso(now),
         'campaign': campaign_json(group.campaign),
     }
@@ -55,14 +63,16 @@ def group_json(group, now, viewer=None, progress=None) -> dict:
 
 
 def order_json(order) -> dict:
-    refund = refund_of(order)
+    def shown(refund):
+        return None if refund is None else {'status': refund.status, 'amount_fen': refund.amount_fen,
+                                            'reason': refund.reason, 'succeeded_at': iso(refund.succeeded_at)}
     return {'id': order.id, 'status': order.status, 'amount_fen': order.amount_fen,
+            'discount_fen': order.discount_fen, 'coupon_id': order.coupon_id,
             'out_trade_no': order.out_trade_no, 'course_id': order.course_id,
             'group_share_code': order.group.share_code if order.group_id else None,
             'created_at': iso(order.created_at), 'paid_at': iso(order.paid_at),
-            'refund': None if refund is None else {'status': refund.status, 'amount_fen': refund.amount_fen,
-                                                   'reason': refund.reason,
-                                                   'succeeded_at': iso(refund.succeeded_at)}}
+            'refund': shown(refund_of(order)),
+            'tier_refund': shown(refund_of(order, partial=True)) if order.group_id and order.group.tiers else None}
 
 
 def checkout_json(checkout, now, viewer) -> dict:

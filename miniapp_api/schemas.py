@@ -51,9 +51,12 @@ class Query(BaseModel):
     model_config = ConfigDict(extra='ignore', str_strip_whitespace=True)
 
 
-def parse(model: type[BaseModel]):
+def parse(model: type[BaseModel], optional: bool = False):
     """The request's JSON body as `model`. Raises InvalidInput for a missing or non-object body and
-    UnknownFields (naming them and what is accepted) for fields the model does not know."""
+    UnknownFields (naming them and what is accepted) for fields the model does not know. `optional`: an empty
+    body means every field's default (an endpoint whose fields are all optional)."""
+    if optional and not request.get_data(cache=True):
+        return model()
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # [[[[… nested deeper than the JSON decoder goes (silent covers only ValueError)
@@ -104,12 +107,34 @@ class NewVariant(Body):
     leader_price_fen: Fen | None = None
 
 
+class Tier(Body):
+    size: Annotated[int, Field(strict=True, ge=2, le=100)]
+    price_fen: Fen
+
+
+class Reward(Body):
+    """What a referrer earns (groupbuy/rewards.py checks the combination)."""
+    kind: Literal['coupon', 'points']
+    amount_fen: Fen | None = None
+    min_spend_fen: Fen | None = None
+    valid_days: Annotated[int, Field(strict=True, ge=1, le=366)] | None = None
+    points: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = None
+
+
+FreeOrFen = Annotated[int, Field(strict=True, ge=0, le=MAX_FEN)]  # a leader price: 0 is a free leader (团长免单)
+
+
 class NewCampaign(Body):
     course_id: Id
-    group_size: Annotated[int, Field(strict=True, ge=2, le=100)]
+    group_size: Annotated[int, Field(strict=True, ge=2, le=100)] | None = None  # from the tiers when tiered
     duration_s: Annotated[int, Field(strict=True, ge=1, le=30 * 24 * 3600)]
-    group_price_fen: Fen
-    leader_price_fen: Fen | None = None
+    group_price_fen: Fen | None = None  # from the tiers when tiered
+    leader_price_fen: FreeOrFen | None = None
+    tiers: Annotated[list[Tier], Field(max_length=5)] = []  # a tiered group (阶梯团): 2 to 5 tiers
+    reward: Reward | None = None  # 老带新: what a referrer earns per newcomer in a group that succeeds
+    extra_course_ids: Annotated[list[Id], Field(max_length=20)] = []  # 跨课程拼团: further courses to pick from
+    band_low_fen: Fen | None = None  # the price band every course of a cross-course campaign lies in
+    band_high_fen: Fen | None = None
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     max_groups: Annotated[int, Field(strict=True, ge=1, le=10_000_000)] | None = None
@@ -143,6 +168,14 @@ class CampaignStatus(Body):
 
 class OpenGroup(Body):
     campaign_id: Id
+    course_id: Id | None = None  # a cross-course campaign: the course the leader buys
+    coupon_id: Id | None = None  # a coupon of theirs (GET /api/me/rewards) to spend
+
+
+class JoinGroup(Body):
+    """Optional: an empty body joins with the campaign's course and no coupon."""
+    course_id: Id | None = None
+    coupon_id: Id | None = None
 
 
 class ExpiringShort(Body):

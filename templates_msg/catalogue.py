@@ -64,4 +64,12 @@ CATALOGUE = {
         subscribe={'thing1': '{message}'},
         oa={'first': '{message}'},
         sms='【拼课】{message}'),
+    'room_reminder': MessageKind(  # a warm-up live room's subscribers, before it opens (groupbuy/rooms)
+        title='直播即将开始',
+        text='你预约的《{course}》直播 {deadline} 开始，记得准时来看，直播间里可以提问和拼团。',
+        page='pages/room/index?id={room_id}',
+        subscribe={'thing1': '{course}', 'time2': '{deadline}', 'thing3': '直播即将开始，准时来看'},
+        oa={'first': '你预约的直播即将开始', 'keyword1': '{course}', 'keyword2': '{deadline}',
+            'remark': '直播间里可以提问和拼团'},
+        sms='【拼课】你预约的《{course}》直播{deadline}开始，记得准时来看。'),
 }

@@ -24,7 +24,8 @@ Every value must be non-empty ("data.<keyword>.value is empty").
 """
 import re
 
-KINDS = ("group_opened", "member_joined", "group_succeeded", "group_failed", "deadline_nudge", "broadcast")
+KINDS = ("group_opened", "member_joined", "group_succeeded", "group_failed", "deadline_nudge", "broadcast",
+         "room_reminder")
 
 # The demo accounts' templates: what an operator of Pinke adds in the consoles (ids as the app's defaults).
 SUBSCRIBE = {
@@ -34,6 +35,7 @@ SUBSCRIBE = {
     "tpl-group_failed": ("thing1", "phrase2", "amount3", "thing4"),
     "tpl-deadline_nudge": ("thing1", "number2", "thing3", "thing4"),
     "tpl-broadcast": ("thing1",),
+    "tpl-room_reminder": ("thing1", "time2", "thing3"),
 }
 OFFICIAL_ACCOUNT = {f"oa-tpl-{kind}": ("first", "keyword1", "keyword2", "remark") for kind in KINDS}
 OFFICIAL_ACCOUNT["oa-tpl-broadcast"] = ("first",)

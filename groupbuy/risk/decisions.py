@@ -69,7 +69,8 @@ class Held:
 def review_before_success(group) -> Held | None:
     """Whether a group about to succeed waits for an operator (`rules.review_fill` on how it was filled)."""
     rules = rules_of(group.campaign)
-    decision = review_fill(history.fill_of(group.id, group.leader_id, rules), rules)
+    fill = dataclasses.replace(history.fill_of(group.id, group.leader_id, rules), free_leader=group.leader_price_fen == 0)
+    decision = review_fill(fill, rules)
     return Held(decision.reasons, rules.review_s) if decision.verdict == 'review' else None
 
 

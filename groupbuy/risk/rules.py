@@ -29,6 +29,7 @@ class RuleConfig:
     payer_seats_per_group: int = 1  # seats one WeChat payer may pay in one group; more: review
     fresh_account_s: int = 600  # an account younger than this when it joins is fresh ...
     fresh_fill_members: int = 4  # ... and a group whose members (this many or more) are all fresh: review
+    free_leader_fresh_members: int = 1  # a free leader's (团长免单) group whose members, this many or more, are all fresh
     review_s: int = 86400  # how long operators have to decide a group in review; then it is refunded
 
     @classmethod
@@ -122,6 +123,7 @@ class Fill:
     fresh_members: int  # of them, accounts younger than fresh_account_s when they joined
     most_seats_one_payer: int
     flagged: tuple[str, ...] = ()  # reasons of 'review' decisions on its opens, joins and payments
+    free_leader: bool = False  # the leader paid nothing (团长免单): fake friends would win a free course
 
 
 def review_fill(fill: Fill, rules: RuleConfig) -> Decision:
@@ -131,6 +133,8 @@ def review_fill(fill: Fill, rules: RuleConfig) -> Decision:
     reasons = list(fill.flagged)
     if fill.members >= rules.fresh_fill_members and fill.fresh_members == fill.members:
         reasons.append('fresh_fill')
+    if fill.free_leader and fill.members >= rules.free_leader_fresh_members and fill.fresh_members == fill.members:
+        reasons.append('free_leader_fresh_fill')
     if fill.most_seats_one_payer > rules.payer_seats_per_group:
         reasons.append('payer_in_group')
     return Decision('review', tuple(dict.fromkeys(reasons))) if reasons else Decision('allow')

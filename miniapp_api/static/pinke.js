@@ -64,6 +64,7 @@
   /* Paying: WeChat's JSAPI inside WeChat; in the sandbox, a stand-in sheet that tells the sandbox "paid". */
   function pay(checkout) {
     var params = checkout.pay_params;
+    if (!params) return Promise.resolve();  // a free leader (团长免单): nothing to pay, the group is open already
     if (window.WeixinJSBridge) {
       return new Promise(function (resolve, reject) {
         window.WeixinJSBridge.invoke('getBrandWCPayRequest', params, function (res) {
@@ -86,6 +87,14 @@
     });
   }
 
+  /* a cross-course campaign (跨课程拼团): the course the buyer picked in #course-pick, else the campaign's own */
+  function picked(body) {
+    body = body || {};
+    var pick = $('course-pick');
+    if (pick && pick.value) body.course_id = Number(pick.value);
+    return body;
+  }
+
   function flash(message) { text($('notice'), message || ''); show($('notice'), !!message); }
 
   /* ---- the group page ------------------------------------------------------------------------ */
@@ -96,12 +105,17 @@
   }
 
   GroupPage.prototype.render = function () {
-    var g = this.group, left = Math.max(g.size - this.members.length, 0);
-    text($('seats-left'), g.status === 'forming' ? (left ? '还差 ' + left + ' 人成团' : '名额已满，等待付款') : '');
+    var g = this.group, left = Math.max(g.size - this.members.length, 0), tier = g.tier;
+    var needed = tier ? Math.max(tier.tiers[0].size - this.members.length, 0) : left;
+    text($('seats-left'), g.status !== 'forming' ? '' : needed ? '还差 ' + needed + ' 人成团'
+      : tier && tier.next ? '已成团！再 ' + tier.next.more + ' 人每人降到 ¥' + yuan(tier.next.price_fen)
+      : left ? '' : '名额已满，等待付款');
+    this.renderTier();
     $('progress-bar').style.width = Math.round(100 * this.members.length / g.size) + '%';
     text($('progress-text'), this.members.length + '/' + g.size);
     text($('paying'), g.reserved_count ? g.reserved_count + ' 人正在支付' : '');
-    var row = $('members');
+    var row = $('members'), titles = {};
+    ((g.campaign && g.campaign.courses) || []).forEach(function (c) { titles[c.id] = c.title; });
     row.innerHTML = '';
     this.members.forEach(function (m) {
       var cell = document.createElement('div');
@@ -111,6 +125,8 @@
       cell.appendChild(face);
       cell.appendChild(document.createTextNode(m.nickname));
       if (m.role === 'leader') { var r = document.createElement('span'); r.className = 'role'; r.textContent = '团长'; cell.appendChild(r); }
+      var course = m.course_id && titles[m.course_id];  // a cross-course group: what this member picked
+      if (course) { var c = document.createElement('span'); c.className = 'pick'; c.textContent = course; cell.appendChild(c); }
       row.appendChild(cell);
     });
     for (var i = 0; i < left && g.status === 'forming'; i++) {
@@ -121,6 +137,18 @@
     }
     this.renderState();
     this.tick();
+  };
+
+  /* a tiered group (阶梯团): the tiers reached light up; the line says how many more lower the price */
+  GroupPage.prototype.renderTier = function () {
+    var tier = this.group.tier;
+    if (!tier || !$('tiers')) return;
+    Array.prototype.forEach.call($('tiers').children, function (cell) {
+      cell.classList.toggle('reached', !!tier.reached && Number(cell.dataset.size) <= tier.reached.size);
+    });
+    text($('tier-line'), (tier.next && tier.reached ? '再 ' + tier.next.more + ' 人，每人降到 ¥' + yuan(tier.next.price_fen)
+      : tier.next ? tier.tiers[0].size + ' 人成团，人越多越便宜' : '已达最低价 ¥' + yuan(tier.price_now_fen))
+      + ' · 结束时按最终人数退还差价');
   };
 
   GroupPage.prototype.renderState = function () {
@@ -161,7 +189,7 @@
   GroupPage.prototype.apply = function (type, e) {
     syncClock(e.server_time);
     var g = this.group;
-    ['status', 'size', 'reserved_count', 'deadline_at'].forEach(function (k) { if (k in e) g[k] = e[k]; });
+    ['status', 'size', 'reserved_count', 'deadline_at', 'tier'].forEach(function (k) { if (k in e) g[k] = e[k]; });
     if (type === 'snapshot') { this.group = e; this.members = e.members.slice(); this.group.my_seat = this.mine; }
     if (type === 'member_joined' && e.member) this.members.push(e.member);
     if (type === 'group_formed' && e.member && !this.members.length) this.members.push(e.member);
@@ -198,7 +226,7 @@
     var self = this;
     flash('');
     ensureToken().then(function () {
-      return api('POST', '/api/groups/' + cfg.shareCode + '/join');
+      return api('POST', '/api/groups/' + cfg.shareCode + '/join', picked());
     }).then(function (checkout) {
       self.mine = checkout.group.my_seat;
       self.myAmount = checkout.order.amount_fen;
@@ -238,13 +266,16 @@
       e.preventDefault();
       flash('');
       ensureToken().then(function () {
-        return api('POST', '/api/groups', { campaign_id: cfg.campaignId });
+        return api('POST', '/api/groups', picked({ campaign_id: cfg.campaignId }));
       }).then(function (checkout) {
         return pay(checkout).then(function () { location.href = '/g/' + checkout.group.share_code; });
       }).catch(function (err) { if (!err || err.code !== 'login_needed') flash((err && err.message) || '出错了'); });
     };
     if ($('login-go')) $('login-go').onclick = open.onclick;
   }
+
+  /* What other pages' scripts share (static/room.js: the warm-up live room). */
+  window.Pinke = { cfg: cfg, api: api, ensureToken: ensureToken, flash: flash, syncClock: syncClock, now: now, token: token };
 
   if (cfg.page === 'group') startGroupPage(); else startCampaignPage();
 })();

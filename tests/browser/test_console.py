@@ -143,3 +143,34 @@ def test_an_operator_approves_a_group_held_for_review_on_the_risk_page(stack, ph
     page.wait_for_selector('.flash')
     assert '通过，已成团' in page.inner_text('.flash')
     wait_until(lambda: stack.group(share)['status'] == 'succeeded', timeout=bound(10), what='success')
+
+
+def test_an_operator_creates_a_tiered_campaign_and_sees_its_tiers(stack, phone, shot):
+    page = signed_in(stack, phone, 'operator')
+    title = f'阶梯课程 {secrets.token_hex(2)}'
+    page.goto(f'{stack.api}/admin/campaigns')
+    page.fill('input[name=title]', title)
+    page.fill('input[name=price_fen]', '19900')
+    page.click('text=创建课程')
+    page.wait_for_selector('.flash')
+    page.goto(f'{stack.api}/admin/campaigns/new')
+    page.select_option('select[name=course_id]',
+                       page.locator('select[name=course_id] option', has_text=title).get_attribute('value'))
+    page.fill('input[name=duration_s]', '86400')
+    page.fill('input[name=leader_price_fen]', '0')
+    for row, (size, price) in enumerate((('3', '9900'), ('5', '7900'))):
+        page.locator('input[name=tier_size]').nth(row).fill(size)
+        page.locator('input[name=tier_price_fen]').nth(row).fill(price)
+    page.select_option('select[name=reward_kind]', 'points')
+    page.fill('input[name=reward_points]', '100')
+    page.select_option('select[name=status]', 'active')
+    shot(page, 'console-new-tiered-campaign')
+    page.click('text=创建活动')
+    page.wait_for_selector('h1:has-text("活动 #")')
+    campaign_id = int(page.inner_text('h1').split('#')[1].split()[0])
+    assert page.inner_text('#growth-tiers').startswith('3人 ¥99 / 5人 ¥79')
+    assert page.inner_text('#growth-free-leader') == '团长免单' and '100 积分' in page.inner_text('#growth-reward')
+    shot(page, 'console-tiered-campaign')
+    sold = [c for c in requests.get(f'{stack.api}/api/campaigns', timeout=5).json()['campaigns']
+            if c['id'] == campaign_id]
+    assert sold and sold[0]['tiers'] == [{'size': 3, 'price_fen': 9900}, {'size': 5, 'price_fen': 7900}]

@@ -87,3 +87,48 @@ def test_a_full_group_sends_people_to_open_their_own_or_join_another(stack, phon
     page.wait_for_selector('#open-groups')
     assert page.locator(f'#open-groups li[data-share-code="{other}"]').count() == 1
     shot(page, 'campaign-open-groups')
+
+
+def test_a_tiered_group_lights_up_its_tiers_live_and_says_how_many_more_lower_the_price(stack, phone, shot):
+    """阶梯团 3 人 ¥99 / 5 人 ¥79: the page opens on the tiers, and as members pay the 3-person tier lights up and
+    the line turns to how many more bring everyone to ¥79 — without a reload."""
+    campaign = stack.new_campaign(tiers=[{'size': 3, 'price_fen': 9900}, {'size': 5, 'price_fen': 7900}],
+                                  group_size=None, group_price_fen=None)
+    _, share = stack.open_formed_group(campaign['id'], code('leader'))
+    page = phone().new_page()
+    page.goto(f'{stack.api}/g/{share}')
+    page.wait_for_function('window.pinkePage && window.pinkePage.source.readyState === 1')
+    assert page.inner_text('#seats-left') == '还差 2 人成团'
+    assert page.locator('#tiers .tier').all_inner_texts() == ['¥99\n3 人', '¥79\n5 人']
+    assert page.locator('#tiers .tier.reached').count() == 0
+    for _ in range(2):
+        member = stack.login(code('m'))
+        stack.confirm(stack.join(member, share).json())
+    page.wait_for_function('document.querySelectorAll("#tiers .tier.reached").length === 1', timeout=10_000)
+    assert page.inner_text('#seats-left') == '已成团！再 2 人每人降到 ¥79'
+    assert page.inner_text('#tier-line').startswith('再 2 人，每人降到 ¥79')
+    assert page.evaluate('performance.getEntriesByType("navigation").length') == 1
+    shot(page, 'group-tiered')
+
+
+def test_a_free_leader_picks_one_of_several_courses_and_opens_without_paying(stack, phone, shot):
+    """跨课程拼团 + 团长免单 on the campaign page: the leader picks the second course, taps 我来开团, no pay sheet
+    appears, and the group page opens with the leader's pick under their avatar."""
+    second = stack.admin('POST', '/courses', {'title': 'Go 入门', 'price_fen': 18900}).json()['course']
+    campaign = stack.new_campaign(leader_price_fen=0, extra_course_ids=[second['id']], band_low_fen=15000,
+                                  band_high_fen=25000)
+    page = phone().new_page()
+    page.goto(f'{stack.api}/c/{campaign["id"]}')
+    assert '团长免单' in page.inner_text('main')
+    page.select_option('#course-pick', str(second['id']))
+    shot(page, 'campaign-cross-course')
+    page.click('#open-group')
+    page.fill('#login-name', '小周')
+    page.click('#login-go')
+    page.wait_for_url(f'{stack.api}/g/*', timeout=10_000)
+    assert page.is_hidden('#paysheet')
+    assert page.get_attribute('body', 'data-state') == 'forming'
+    assert 'Go 入门' in page.inner_text('#members')
+    share = page.url.rsplit('/', 1)[-1]
+    group = stack.group(share)
+    assert group['paid_count'] == 1 and group['members'][0]['course_id'] == second['id']

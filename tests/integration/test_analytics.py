@@ -31,8 +31,8 @@ from tests.support.statements import counted
 
 DAY1, DAY2 = dt.date(2026, 5, 10), dt.date(2026, 5, 11)
 ADMIN = {'Authorization': 'Bearer analytics-admin'}
-REPORT_BUDGET = 27  # 5 aggregates for the summary and days, 5 + 1 for campaigns, 5 + 1 for courses, 1 time to
-# fill, 3 funnel, 3 nudge effect, 3 leaders: none per group
+REPORT_BUDGET = 28  # 5 aggregates for the summary and days, 5 + 1 for campaigns, 5 + 1 for courses, 1 time to
+# fill, 3 funnel, 3 nudge effect, 3 leaders, 1 room viewers: none per group
 
 
 @pytest.fixture

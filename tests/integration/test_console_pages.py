@@ -1,9 +1,11 @@
 """The console's pages over real data (issue 10 §2): campaigns made, edited, paused and cloned from forms;
 groups found by filter; a group's and a person's whole record; a failed refund retried; a broadcast
 previewed per channel, sent and followed; every page a 200 with what it should show."""
+import re
+
 import pytest
 
-from groupbuy import catalog, groups, refunds
+from groupbuy import catalog, groups, refunds, rewards, tiers
 from groupbuy.models import Broadcast, Campaign, Course, OperatorAction, Refund
 from tests.integration.test_refunds_and_recovery import failed_group_with_one_payer
 from tests.support.builders import campaign, pay, user
@@ -269,3 +271,79 @@ def test_the_h5_campaign_page_of_an_a_b_test_shows_the_lowest_price_as_from(app)
     assert '¥79<small> 起</small>' in page
     plain = app.test_client().get(f'/c/{campaign().id}').get_data(as_text=True)
     assert '¥99</span>' in plain and '起</small>' not in plain
+
+
+# --- issue 12: the growth levers set from the new-campaign form and shown on the campaign pages ---
+
+def growth_form(token, course_id, **fields) -> dict:
+    form = {'csrf_token': token, 'course_id': str(course_id), 'duration_s': '86400', 'per_user_limit': '1',
+            'nudge_offsets_s': '', 'status': 'active', 'group_size': '', 'group_price_fen': '', 'leader_price_fen': '',
+            'tier_size': ['', '', '', '', ''], 'tier_price_fen': ['', '', '', '', ''], 'reward_kind': ''}
+    return {**form, **fields}
+
+
+def test_a_tiered_free_leader_campaign_with_a_coupon_reward_is_made_from_the_form(app, clock):
+    client = signed_in(app, clock)
+    course = catalog.create_course('阶梯课', 19900)
+    answer = client.post('/admin/campaigns', data=growth_form(
+        csrf(client), course.id, leader_price_fen='0', tier_size=['3', '5', '', '', ''],
+        tier_price_fen=['9900', '7900', '', '', ''], reward_kind='coupon', reward_amount_fen='1000',
+        reward_min_spend_fen='5000', reward_valid_days='30', reward_points='7'))  # points: not a coupon's, ignored
+    assert answer.status_code == 302
+    made = Campaign.get(Campaign.course == course.id)
+    assert (made.group_size, made.group_price_fen, made.leader_price_fen) == (5, 9900, 0)
+    assert [(t.size, t.price_fen) for t in tiers.parse(made.tiers)] == [(3, 9900), (5, 7900)]
+    assert rewards.terms_of(made) == {'kind': 'coupon', 'amount_fen': 1000, 'min_spend_fen': 5000, 'valid_days': 30}
+    logged = OperatorAction.select().where(OperatorAction.target == f'campaign:{made.id}').get()
+    assert '"tiers"' in logged.after and '"reward"' in logged.after
+    page = client.get(f'/admin/campaigns/{made.id}').get_data(as_text=True)
+    assert '3人 ¥99 / 5人 ¥79' in page and '团长免单' in page and '¥10 券（满 ¥50 可用，30 天有效）' in page
+    assert re.search(r'name="group_size"[^>]*value="5"[^>]*disabled', page)  # a tiered size is its tiers', not edited
+    listing = client.get('/admin/campaigns').get_data(as_text=True)
+    assert '阶梯团 3人 ¥99 / 5人 ¥79' in listing and '团长免单' in listing and '老带新' in listing
+    client.post(f'/admin/campaigns/{made.id}/clone', data={'csrf_token': csrf(client)})
+    copy = Campaign.select().order_by(Campaign.id.desc()).first()
+    assert (copy.id != made.id, copy.tiers, copy.reward, copy.leader_price_fen) == (True, made.tiers, made.reward, 0)
+    assert '3人 ¥99 / 5人 ¥79' in client.get(f'/admin/campaigns/{copy.id}').get_data(as_text=True)
+
+
+def test_a_cross_course_campaign_with_points_is_made_from_the_form(app, clock):
+    client = signed_in(app, clock)
+    main, other, third = (catalog.create_course(t, p) for t, p in (('Python 课', 19900), ('Go 课', 18900),
+                                                                     ('Rust 课', 21900)))
+    answer = client.post('/admin/campaigns', data=growth_form(
+        csrf(client), main.id, group_size='3', group_price_fen='9900', extra_course_ids=[str(other.id), str(third.id)],
+        band_low_fen='15000', band_high_fen='25000', reward_kind='points', reward_points='100'))
+    assert answer.status_code == 302
+    made = Campaign.get(Campaign.course == main.id)
+    assert [c.id for c in catalog.courses_of(made)] == [main.id, other.id, third.id]
+    assert (made.band_low_fen, made.band_high_fen, rewards.terms_of(made)) == (15000, 25000, {'kind': 'points',
+                                                                                              'points': 100})
+    page = client.get(f'/admin/campaigns/{made.id}').get_data(as_text=True)
+    assert 'Python 课' in page and 'Go 课' in page and 'Rust 课' in page and '¥150–¥250' in page
+    assert '100 积分' in page
+    assert '跨课程 Python 课 / Go 课 / Rust 课' in client.get('/admin/campaigns').get_data(as_text=True)
+
+
+@pytest.mark.parametrize('fields, says', [
+    ({'tier_size': ['3', '5', '', '', ''], 'tier_price_fen': ['9900', '', '', '', '']}, 'needs both its size and'),
+    ({'tier_size': ['3', '5', '', '', ''], 'tier_price_fen': ['7900', '9900', '', '', '']}, 'tiers.1.price_fen'),
+    ({'tier_size': ['3', 'five', '', '', ''], 'tier_price_fen': ['9900', '7900', '', '', '']}, 'tiers.1.size'),
+    ({'tier_size': ['1', '5', '', '', ''], 'tier_price_fen': ['9900', '7900', '', '', '']}, 'tiers.0.size'),
+    ({'tier_size': ['3', '', '', '', ''], 'tier_price_fen': ['9900', '', '', '', '']}, '2 to 5 tiers'),
+    ({'group_size': '3', 'group_price_fen': '9900', 'reward_kind': 'coupon', 'reward_amount_fen': '5000',
+      'reward_min_spend_fen': '5000', 'reward_valid_days': '30'}, 'min_spend_fen must be more than amount_fen'),
+    ({'group_size': '3', 'group_price_fen': '9900', 'extra_course_ids': ['999999'], 'band_low_fen': '1',
+      'band_high_fen': '99999'}, 'course 999999 not found'),
+    ({}, 'sets group_size and group_price_fen'),
+])
+def test_a_bad_growth_lever_answers_with_the_form_and_what_is_wrong(app, clock, fields, says):
+    client = signed_in(app, clock)
+    course = catalog.create_course('阶梯课', 19900)
+    answer = client.post('/admin/campaigns', data=growth_form(csrf(client), course.id, **fields))
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and says in page and 'id="form-error"' in page
+    assert 'name="tier_size"' in page and '创建活动' in page  # the form again, as it was filled in
+    for size in [s for s in fields.get('tier_size', []) if s]:
+        assert f'name="tier_size" type="number" min="2" max="100" value="{size}"' in page
+    assert not Campaign.select().exists()

@@ -71,7 +71,7 @@ def test_every_deadline_kind_in_the_code_leads_to_a_catalogued_job():
     kinds = set().union(*(named_in_code(p)[1] for p in SOURCES))
     assert {'settle', 'release', 'notify'} <= kinds  # the scan sees them
     assert kinds - job_catalogue.deadline_kinds() == set()
-    assert job_catalogue.deadline_kinds() == {'settle', 'release', 'nudge', 'notify'}
+    assert job_catalogue.deadline_kinds() == {'settle', 'release', 'nudge', 'notify', 'room_remind', 'room_open'}
 
 
 def test_the_scan_sees_an_uncatalogued_name(tmp_path):

@@ -23,7 +23,7 @@ def test_the_defaults_are_the_documented_ones(env):
         assert s.retry_intervals == {'REFUND_RETRY_S': '5,30,120,600', 'NOTIFY_RETRY_S': '10,60,300,1800'}
         assert s.message_templates['broadcast'] == ('tpl-broadcast', 'oa-tpl-broadcast')
         assert set(s.message_templates) == {'group_opened', 'member_joined', 'group_succeeded', 'group_failed',
-                                            'deadline_nudge', 'broadcast'}  # README's list of kinds
+                                            'deadline_nudge', 'broadcast', 'room_reminder'}  # README's list of kinds
 
 
 def test_each_is_read_from_its_variable(env):
