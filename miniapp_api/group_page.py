@@ -32,7 +32,9 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
         'progress': progress,
         'title': sharing.share_title(progress, now),
         'status_line': sharing.status_line(progress, now),
-        'price': wording.yuan(progress.price_fen),
+        # what a member pays; a tiered group that succeeded: what everyone paid in the end (the difference went back)
+        'price': wording.yuan(shown['tier']['price_now_fen'] if shown['tier'] and progress.status == 'succeeded'
+                              else progress.price_fen),
         'list_price': wording.yuan(progress.list_price_fen),
         'deadline_text': wording.deadline_text(progress.deadline_at) if progress.status == 'forming' else '',
         'joinable': progress.joinable(now),
