@@ -78,6 +78,7 @@ class Limit:
 
 
 SHARES = ('share.share_payload', 'share.poster', 'share.card', 'share.share_click')
+ROOM_READS = ('rooms.show_room', 'rooms.campaign_room', 'rooms.subscribe')
 H5_PAGES = ('h5.group_page', 'h5.oauth_return', 'h5.miniapp_code')  # a browser's navigation: no device header
 
 # The bot callback has no per-follower limit, on purpose: the sender is inside the encrypted body, so the
@@ -108,6 +109,9 @@ LIMITS = (
     Limit('rooms.ask_question', 'rate_limit_room_question', (USER, DEVICE), 'questions'),
     Limit('rooms.ask_question', 'rate_limit_room_question_ip', (IP,), 'questions'),
     Limit('h5_room.room_page', 'rate_limit_share_ip', (IP,), 'page views'),
+    # Reading a room (a signed-in read writes the attendance row) and subscribing: as the share requests.
+    *(Limit(endpoint, 'rate_limit_share', (DEVICE,), 'room requests') for endpoint in ROOM_READS),
+    *(Limit(endpoint, 'rate_limit_share_ip', (IP,), 'room requests') for endpoint in ROOM_READS),
 )
 
 

@@ -44,6 +44,12 @@ def audit(now: dt.datetime, grace_s: int = 600) -> list[Offender]:
         elif o.status == 'refunding' and full[0].created_at < cutoff:
             out.append(Offender('refund_stuck', f'order {o.id}',
                                 f'refund {full[0].status} since {full[0].created_at:%Y-%m-%d %H:%M:%S}'))
+    for r in Refund.select().where(Refund.amount_fen <= 0):
+        out.append(Offender('refund_not_positive', f'refund {r.id}', f'{r.amount_fen} fen: WeChat refuses it'))
+    for r in Refund.select().where(Refund.reason == PARTIAL_REFUND, Refund.status.in_(('pending', 'submitted')),
+                                   Refund.created_at < cutoff):
+        out.append(Offender('refund_stuck', f'order {r.order_id}',
+                            f'tier difference {r.status} since {r.created_at:%Y-%m-%d %H:%M:%S}'))
     for row in (Refund.select(Refund.order, fn.SUM(Refund.amount_fen).alias('back'), Order.amount_fen)
                 .join(Order).group_by(Refund.order, Order.amount_fen)
                 .having(fn.SUM(Refund.amount_fen) > Order.amount_fen)):
@@ -89,7 +95,10 @@ def _tier_differences() -> list[Offender]:
         got = {r.order_id: r.amount_fen for r in Refund.select().where(Refund.order.in_([o.id for o in orders]),
                                                                         Refund.reason == PARTIAL_REFUND)}
         paid_seats = Seat.select().where(Seat.group == g.id, Seat.status == 'paid').count()
-        reached = tiers.reached(tiers.parse(g.tiers), paid_seats)
+        doubles = (Refund.select().join(Order)  # refunded whole when the group succeeded: they set no tier
+                   .where(Order.group == g.id, Refund.reason == 'already_enrolled', Refund.created_at == g.closed_at)
+                   .count())
+        reached = tiers.reached(tiers.parse(g.tiers), paid_seats - doubles)
         for o in orders:
             if o.status != 'fulfilled' and o.id not in got:
                 continue  # refunded whole (already enrolled): no difference owed on top

@@ -277,6 +277,9 @@ def update_campaign(campaign_id: int, changes: dict) -> tuple[dict, Campaign]:
     from_tiers = sorted({'group_size', 'group_price_fen'} & set(changed)) if campaign.tiers else []
     if from_tiers:
         raise errors.InvalidInput(f'a tiered campaign takes {", ".join(from_tiers)} from its tiers', field=from_tiers[0])
+    if campaign.tiers and changed.get('auto_complete_ratio') is not None:
+        raise errors.InvalidInput('a tiered group succeeds at its smallest tier; it takes no auto-complete ratio',
+                                  field='auto_complete_ratio')
     terms = {**before, **changed}
     _check_terms(campaign.course, terms, courses_of(campaign))
     if changed:

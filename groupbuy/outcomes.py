@@ -81,7 +81,8 @@ def succeed_group(t, group: Group, *, virtual=False, seats=None, progress: Progr
         start_refund(t, order, 'already_enrolled', campaign_id=group.campaign_id)
     kept = [o for o in orders if o.id in fulfilled]
     t.emit(GroupSucceeded(group, after_end, kept, doubles, virtual))
-    _refund_tier_differences(t, group, kept, tiers.reached(tiers.parse(group.tiers), len(orders)))
+    # the tier is reached by the people who bought (a double, refunded whole, does not lower the others' price)
+    _refund_tier_differences(t, group, kept, tiers.reached(tiers.parse(group.tiers), len(kept)))
     return True
 
 

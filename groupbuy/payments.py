@@ -102,8 +102,8 @@ def seat_paid(t, seat, group, order, payer: str = '') -> str:
     Seat.update(status='paid').where(Seat.id == seat.id).execute()
     if payer:
         risk.keep_payment(t.now, seat.user_id, group.id, group.campaign_id, payer)
-    if order.amount_fen > 0:
-        User.update(first_paid_at=t.now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
+    # a free leader's seat counts too: a "new user" is someone who never took a course-buying seat, paid or free
+    User.update(first_paid_at=t.now).where(User.id == seat.user_id, User.first_paid_at.is_null()).execute()
     if seat.role == 'leader':
         deadline = t.now + dt.timedelta(seconds=group.duration_s)
         Group.update(status='forming', deadline_at=deadline).where(Group.id == group.id).execute()

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from . import errors
 from .models import Campaign, Group, Order, Reward, RewardEntry, User
@@ -106,12 +106,16 @@ def after_refunds(now: dt.datetime, orders: list[Order], reason: str) -> None:
 def before_merge(now: dt.datetime, keep_id: int, drop_id: int) -> None:
     """Two accounts of one person become one: one person is one newcomer, so if both brought their referrers a
     reward, the dropped account's is revoked (its points taken back) and no longer names a newcomer."""
+    pair = (keep_id, drop_id)
     kept = Reward.select().where(Reward.newcomer == keep_id).exists()
-    for reward in Reward.select().where(Reward.newcomer == drop_id) if kept else ():
+    twice = Reward.select().where(Reward.newcomer == drop_id) if kept else []
+    own = Reward.select().where(Reward.user.in_(pair), Reward.newcomer.in_(pair))  # one account referred the other
+    for reward, why in [(r, 'one newcomer earns one reward') for r in twice] + [
+            (r, 'a person cannot bring themselves') for r in own]:
         Reward.update(status='revoked', newcomer=None).where(Reward.id == reward.id).execute()
         if reward.status != 'revoked':
             _entry(now, reward, 'revoke', reward.earned_by_id, -reward.points,
-                   f'user {drop_id} merged into user {keep_id}: one newcomer earns one reward')
+                   f'user {drop_id} merged into user {keep_id}: {why}')
 
 
 # --- spending a coupon ---
@@ -184,7 +188,7 @@ def summary_of(user_id: int, now: dt.datetime) -> Summary:
     """A user's points balance, coupons (newest first) and ledger."""
     points = (RewardEntry.select(fn.COALESCE(fn.SUM(RewardEntry.points), 0))
               .where(RewardEntry.user == user_id).scalar() or 0)
-    coupons = list(Reward.select(Reward, User).join(User, on=(Reward.newcomer == User.id))
+    coupons = list(Reward.select(Reward, User).join(User, JOIN.LEFT_OUTER, on=(Reward.newcomer == User.id))
                    .where(Reward.user == user_id).order_by(Reward.id.desc()))
     for c in coupons:
         c.shown_status = _shown_status(c, now)
@@ -218,6 +222,16 @@ def check_ledger() -> list[tuple[str, str, str]]:
                 .where(Order.coupon_id.is_null(False), Order.status.in_(('paid', 'fulfilled')))
                 .group_by(Order.coupon_id).having(fn.COUNT(Order.id) > 1)):
         out.append(('coupon_used_twice', f'reward {row.coupon_id}', f'{row.n} paid orders used it'))
+    for o in (Order.select(Order, Reward).join(Reward, JOIN.LEFT_OUTER, on=(Reward.id == Order.coupon_id))
+              .where(Order.coupon_id.is_null(False), Order.status.in_(('paid', 'fulfilled')))):
+        coupon = o.reward if o.coupon_id and hasattr(o, 'reward') else None
+        if coupon is None or coupon.id is None or not (coupon.status == 'revoked' or (
+                coupon.status == 'used' and coupon.order_id == o.id)):
+            out.append(('coupon_not_used', f'order {o.id}', f'paid with coupon {o.coupon_id}, which is '
+                                                             f'{getattr(coupon, "status", None)} for order '
+                                                             f'{getattr(coupon, "order_id", None)}'))
+    for r in Reward.select().where(Reward.user == Reward.newcomer):
+        out.append(('self_referral', f'reward {r.id}', f'user {r.user_id} earned it for bringing themselves'))
     for r in Reward.select().where(Reward.status == 'revoked', Reward.kind == 'points'):
         balance = RewardEntry.select(fn.COALESCE(fn.SUM(RewardEntry.points), 0)).where(RewardEntry.reward == r.id).scalar()
         if balance:

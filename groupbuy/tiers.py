@@ -64,10 +64,12 @@ def next_tier(tiers, paid: int) -> Tier | None:
 
 def difference_fen(charged_fen: int, discount_fen: int, tier: Tier | None) -> int:
     """What goes back to one payer: what they were asked (their price before any coupon) less the reached tier's
-    price, never more than WeChat charged them. 0 for a free seat or a leader price already below the tier."""
+    price, leaving at least 1 fen charged (a coupon bigger than the last tier's price must not make the course free
+    or leave a later full refund of 0 fen, which WeChat refuses). 0 for a free seat or a leader price already below
+    the tier."""
     if tier is None or charged_fen <= 0:
         return 0
-    return max(0, min(charged_fen, charged_fen + discount_fen - tier.price_fen))
+    return max(0, min(charged_fen - 1, charged_fen + discount_fen - tier.price_fen))
 
 
 def view(tiers, paid: int) -> dict:

@@ -62,10 +62,11 @@ def group_events(share_code: str):
     return event_stream(code, lambda now: _snapshot(code, now))
 
 
-def event_stream(topic: str, snapshot) -> Response:
+def event_stream(topic: str, snapshot, replay: bool = True) -> Response:
     """The SSE response for one live topic (a group's share code, or a room's `live_events.room_topic`):
     subscribe, then the missed events after Last-Event-ID or `snapshot(now)` (called with a database
-    connection open), then live events and heartbeats."""
+    connection open), then live events and heartbeats. `replay=False`: a reconnecting client always gets a fresh
+    snapshot, never the history (a room's history keeps posts a moderator hid since)."""
     last_seen = last_seen_id(request.headers.get('Last-Event-ID') or request.args.get('last_event_id') or '')
     heartbeat_s = runtime().settings.live_heartbeat_s
 
@@ -75,7 +76,7 @@ def event_stream(topic: str, snapshot) -> Response:
         d = deps()
         inbox = hub().subscribe(topic)  # before reading the past: nothing falls in between
         try:
-            missed = None if last_seen is None else live_events.history_since(d.redis, d.key_prefix, topic,
+            missed = None if last_seen is None or not replay else live_events.history_since(d.redis, d.key_prefix, topic,
                                                                                last_seen)
             if missed is None:
                 last_sent = live_events.last_id(d.redis, d.key_prefix, topic)

@@ -40,7 +40,8 @@ def my_rewards():
         'rewards': [{'id': c.id, 'kind': c.kind, 'amount_fen': c.amount_fen, 'min_spend_fen': c.min_spend_fen,
                      'points': c.points, 'status': c.shown_status, 'expires_at': iso(c.expires_at),
                      'earned_at': iso(c.created_at), 'campaign_id': c.campaign_id,
-                     'earned_for': {'nickname': c.newcomer.nickname, 'avatar_url': c.newcomer.avatar_url}}
+                     'earned_for': None if c.newcomer is None else {'nickname': c.newcomer.nickname,
+                                                                    'avatar_url': c.newcomer.avatar_url}}
                     for c in summary.coupons],
         'ledger': [{'at': iso(e.at), 'action': e.action, 'reward_id': e.reward_id, 'order_id': e.order_id,
                     'points': e.points, 'note': e.note} for e in summary.entries]})

@@ -62,7 +62,8 @@ def campaign_room(campaign_id: int):
 @bp.get('/api/rooms/<id:room_id>/events')
 def room_events(room_id: int):
     rooms.get_room(room_id)  # an unknown room is a 404 before any stream
-    return event_stream(room_topic(room_id), lambda now: {**audience.view(room_id), 'server_time': iso(now)})
+    return event_stream(room_topic(room_id), lambda now: {**audience.view(room_id), 'server_time': iso(now)},
+                        replay=False)  # a snapshot on every reconnect: hidden items never come back from history
 
 
 @bp.post('/api/rooms/<id:room_id>/questions')

@@ -20,4 +20,8 @@ def before_merge(kept_id: int, dropped_id: int) -> None:
             RoomSubscription.reminded_at.is_null()).execute()
     RoomSubscription.delete().where(RoomSubscription.user == dropped_id, RoomSubscription.room.in_(shared)).execute()
     shared = RoomMute.select(RoomMute.room).where(RoomMute.user == kept_id)
+    for mute in RoomMute.select().where(RoomMute.user == dropped_id, RoomMute.room.in_(shared)):
+        kept = RoomMute.get(RoomMute.user == kept_id, RoomMute.room == mute.room_id)
+        if kept.until is not None and (mute.until is None or mute.until > kept.until):  # the longer mute stands
+            RoomMute.update(until=mute.until).where(RoomMute.id == kept.id).execute()
     RoomMute.delete().where(RoomMute.user == dropped_id, RoomMute.room.in_(shared)).execute()

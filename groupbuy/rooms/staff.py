@@ -27,8 +27,8 @@ def post(deps, room_id: int, author: str, kind: str, body: str = '', picture_url
         raise errors.InvalidInput(f'kind must be one of {", ".join(POST_KINDS)}', field='kind')
     if kind == 'text' and not body.strip():
         raise errors.InvalidInput('a text post needs a body', field='body')
-    if kind == 'picture' and not picture_url.startswith(('https://', 'http://')):
-        raise errors.InvalidInput('a picture post needs an http(s) picture_url', field='picture_url')
+    if kind == 'picture' and not picture_url.startswith('https://'):  # an http picture is blocked on an https page
+        raise errors.InvalidInput('a picture post needs an https picture_url', field='picture_url')
     if kind == 'stream' and stream_kind(body) == 'none':
         raise errors.InvalidInput('a stream post needs the stream link as its body', field='body')
     room = _writable(room_id)
@@ -50,13 +50,21 @@ def _question(room_id: int, question_id: int) -> RoomQuestion:
     return q
 
 
+def _shown_question(room_id: int, question_id: int) -> RoomQuestion:
+    """A question staff may answer or pin: a hidden one stays hidden (answering would publish its text)."""
+    q = _question(room_id, question_id)
+    if q.hidden:
+        raise errors.InvalidTransition(f'question {question_id} is hidden')
+    return q
+
+
 def answer_question(deps, room_id: int, question_id: int, answer: str, by: str, pin: bool = False) -> RoomQuestion:
     """Answer a question (again: the new answer replaces the old), pinning it when `pin`. The question becomes
     public unless hidden. Raises NotFound, RoomClosed, InvalidInput (an empty answer)."""
     if not answer.strip():
         raise errors.InvalidInput('the answer is empty', field='answer')
     room = _writable(room_id)
-    _question(room_id, question_id)
+    _shown_question(room_id, question_id)
     with transition(deps) as t:
         changes = dict(answer=answer, answered_by=by, answered_at=t.now)
         if pin:
@@ -70,7 +78,7 @@ def answer_question(deps, room_id: int, question_id: int, answer: str, by: str, 
 def pin_question(deps, room_id: int, question_id: int, pinned: bool) -> RoomQuestion:
     """Pin (shown at the top, answered or not) or unpin a question. Raises NotFound, RoomClosed."""
     room = _writable(room_id)
-    _question(room_id, question_id)
+    _shown_question(room_id, question_id)
     with transition(deps) as t:
         if not RoomQuestion.update(pinned=pinned).where(RoomQuestion.id == question_id,
                                                        RoomQuestion.pinned != pinned).execute():

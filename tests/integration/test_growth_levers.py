@@ -336,3 +336,74 @@ def test_two_accounts_of_one_newcomer_merged_keep_one_reward_and_the_other_is_ta
     assert Reward.select().where(Reward.newcomer == kept.id).count() == 1
     assert [r.status for r in Reward.select().order_by(Reward.id)].count('revoked') == 1
     assert audit(deps.now(), grace_s=0) == []
+
+
+# --- found by an attacker's review, kept fixed ---
+
+def _coupon(deps, owner, clock, amount_fen=3000, min_spend_fen=5000):
+    return Reward.create(user=owner, kind='coupon', amount_fen=amount_fen, min_spend_fen=min_spend_fen,
+                         expires_at=clock.now().replace(year=2099), earned_by=_an_order(deps), newcomer=user(),
+                         campaign=campaign())
+
+
+def test_a_coupon_deeper_than_the_last_tier_still_leaves_a_fen_so_no_refund_is_ever_zero(deps, clock):
+    c = campaign(tiers=[{'size': 2, 'price_fen': 9900}, {'size': 3, 'price_fen': 500}], group_size=None,
+                 group_price_fen=None)
+    buyer = member()
+    group = formed(deps, c, member())
+    checkout, _ = join_and_pay(deps, group, buyer, coupon_id=_coupon(deps, buyer, clock).id)
+    assert checkout.order.amount_fen == 6900
+    assert join_and_pay(deps, group, member())[1] == 'group_succeeded'
+    confirm_refunds(deps)
+    assert Refund.get(Refund.order == checkout.order.id, Refund.reason == 'tier_difference').amount_fen == 6899
+    assert refunds.refund_after_sale(deps, checkout.order.id).amount_fen == 1
+    confirm_refunds(deps)
+    assert audit(deps.now(), grace_s=0) == []
+
+
+def test_a_double_buyer_refunded_whole_does_not_lower_the_others_tier(deps):
+    c = campaign(tiers=[{'size': 2, 'price_fen': 9900}, {'size': 3, 'price_fen': 7900}], group_size=None,
+                 group_price_fen=None)
+    group = formed(deps, c, member())
+    join_and_pay(deps, group, member())
+    double = member()
+    checkout = groups.join_group(deps, double, group.share_code, IP)
+    Enrollment.create(user=double, course=c.course_id, order=_an_order(deps))  # came to own it meanwhile
+    assert pay(deps, checkout.order) == 'group_succeeded'
+    assert Refund.select().where(Refund.reason == 'tier_difference').count() == 0  # two bought: the ¥99 tier
+    assert Refund.get(Refund.order == checkout.order.id).reason == 'already_enrolled'
+    confirm_refunds(deps)
+    assert audit(deps.now(), grace_s=0) == []
+
+
+def test_a_second_account_that_referred_the_first_loses_the_reward_when_they_merge(deps):
+    from groupbuy.account_merge import merge_users
+    a = member()
+    b = referred(a)  # the same person's second account, registered through A's own share
+    group = formed(deps, campaign(reward={'kind': 'points', 'points': 500}), member())
+    join_and_pay(deps, group, b)
+    join_and_pay(deps, group, member())
+    assert rewards.summary_of(a.id, deps.now()).points == 500
+    kept = merge_users(deps, a.id, b.id)
+    assert rewards.summary_of(kept.id, deps.now()).points == 0
+    assert Reward.get().status == 'revoked'
+    summary = rewards.summary_of(kept.id, deps.now())
+    assert len(summary.coupons) == 1 and summary.coupons[0].newcomer is None  # still listed, with its ledger
+    assert audit(deps.now(), grace_s=0) == []
+
+
+def test_a_tiered_draft_takes_no_auto_complete_ratio_and_no_size_of_its_own(deps):
+    c = campaign(tiers=TIERS, group_size=None, group_price_fen=None, status='draft')
+    with pytest.raises(errors.InvalidInput, match='auto-complete'):
+        catalog.update_campaign(c.id, {'auto_complete_ratio': 0.5})
+    with pytest.raises(errors.InvalidInput, match='from its tiers'):
+        catalog.update_campaign(c.id, {'group_size': 7})
+
+
+def test_a_free_leader_is_no_longer_a_new_user(deps):
+    leader = member()
+    group = formed(deps, campaign(leader_price_fen=0, new_users_only=True), leader)
+    join_and_pay(deps, group, member())
+    join_and_pay(deps, group, member())
+    with pytest.raises(errors.LimitReached, match='new users'):
+        groups.open_group(deps, User.get_by_id(leader.id), campaign(leader_price_fen=0, new_users_only=True).id, IP)

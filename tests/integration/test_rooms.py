@@ -398,3 +398,32 @@ def test_a_redis_that_lost_the_index_gets_the_rooms_timers_back_from_the_databas
     assert deps.deadlines.due_at('room_open', scheduled.id) == to_ms(scheduled.starts_at)
     assert deps.deadlines.due_at('room_remind', scheduled.id) is not None
     assert deps.deadlines.due_at('room_open', opened.id) is None
+
+
+def test_a_hidden_question_is_not_answered_or_pinned_and_a_reconnect_never_replays_a_hidden_post(app, deps):
+    """Found by an attacker's review: answering a hidden question would publish its text, and the stream's
+    history kept a hidden post for anyone reconnecting with an old Last-Event-ID."""
+    room = new_room(deps)
+    post = staff.post(deps, room.id, '助教', 'text', 'SECRET-POST')
+    staff.hide(deps, room.id, 'post', post.id, 'ops')
+    question = audience.ask(deps, room.id, user(), 'SECRET-QUESTION', lambda t: (t, False))
+    staff.hide(deps, room.id, 'question', question.id, 'ops')
+    with pytest.raises(errors.InvalidTransition, match='hidden'):
+        staff.answer_question(deps, room.id, question.id, 'ok', 'ops')
+    with pytest.raises(errors.InvalidTransition, match='hidden'):
+        staff.pin_question(deps, room.id, question.id, True)
+    answer = app.test_client().get(f'/api/rooms/{room.id}/events?last_event_id=0', buffered=False)
+    first = b''.join(c if isinstance(c, bytes) else c.encode() for c in [next(iter(answer.response)) for _ in range(2)])
+    answer.close()
+    assert b'event: snapshot' in first and b'SECRET' not in first
+
+
+def test_a_merge_keeps_the_longer_of_two_mutes(deps, clock):
+    room = new_room(deps)
+    keep, drop = user(), user()
+    staff.mute(deps, room.id, keep.id, 1, 'ops')  # over in a minute
+    staff.mute(deps, room.id, drop.id, None, 'ops')  # for the room's life
+    clock.advance(120)
+    kept = account_merge.merge_users(deps, keep.id, drop.id)
+    with pytest.raises(errors.Muted):
+        audience.ask(deps, room.id, kept, 'hello again', lambda t: (t, False))
