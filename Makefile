@@ -29,8 +29,9 @@ demo: install
 audit: install
 	$(FLASK) audit
 
-## make bench: the five benchmarks (each starts its own system; about 10 minutes)
+## make bench: the six benchmarks (each starts its own system; about 12 minutes)
 bench: install
+	$(PY) bench/join_wrk.py
 	$(PY) bench/join_contention.py
 	$(PY) bench/deadline_lag.py
 	$(PY) bench/fanout.py

@@ -1,10 +1,8 @@
 """The Flask app factory: `flask --app wsgi ...` and `gunicorn 'wsgi:create_app()'` both use it."""
-import logging
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config.settings import ConfigError, Settings
+from config.settings import ConfigError, Settings, export_metrics_dir
 from config.wiring import bootstrap
 
 
@@ -21,14 +19,17 @@ def create_app(config: dict | None = None) -> Flask:
                       MAX_CONTENT_LENGTH=256 * 1024, TESTING=settings.testing)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    logging.getLogger('apscheduler').setLevel(logging.WARNING)  # it logs every 0.1 s tick at INFO
+    from config import logs
+    logs.setup(settings)
+    export_metrics_dir(settings)  # before any metric is made (miniapp_api/metrics.py)
     runtime = bootstrap(settings)
     app.extensions['pinke'] = runtime
     from jobs import runtime as job_runtime
     job_runtime.install(runtime)
 
     from groupbuy.models import db
+    from miniapp_api import metrics, request_id
+    request_id.init_app(app)  # first: whatever the other hooks log carries the request's id
 
     @app.before_request
     def open_db():
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from config import commands, rate_limits
     register_blueprints(app)
+    metrics.init_app(app)
     rate_limits.apply(app)
     commands.init_app(app)
     return app
@@ -48,10 +50,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """Every route the system serves: the API and H5 pages (miniapp_api), the official account's bot and the
-    operator console (console)."""
+    operator console (console), and /metrics for the operators' Prometheus."""
     import console
     import miniapp_api
     from bot import callback
+    from miniapp_api import metrics
     miniapp_api.init_app(app)
     app.register_blueprint(callback.bp)
     console.init_app(app)
+    app.register_blueprint(metrics.bp)

@@ -1,4 +1,5 @@
-"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, revoke-tokens, admin, risk, up."""
+"""`flask` commands: migrate, seed-demo, audit, worker, scheduler, rebuild-redis, revoke-tokens, admin, risk, up,
+simulate (simulator/command.py)."""
 import sys
 
 import click
@@ -66,7 +67,7 @@ def worker_command(burst, queues, nice):
     if nice:
         os.nice(max(0, min(19, nice)))
     rt = _runtime()
-    worker = SimpleWorker(rt.queues.all(names), connection=rt.redis,
+    worker = SimpleWorker(rt.queues.all(names), connection=rt.queues.redis,
                           name=f'{rt.queues.id_prefix}{uuid.uuid4().hex[:12]}')
     worker.work(burst=burst, with_scheduler=True, logging_level='INFO')
 
@@ -185,3 +186,5 @@ def init_app(app) -> None:
                     scheduler_command, rebuild_redis_command, revoke_tokens_command, admin_group, risk_group,
                     up_command):
         app.cli.add_command(command)
+    from simulator.command import simulate_command  # the crowd simulator (simulator/), `flask simulate`
+    app.cli.add_command(simulate_command)

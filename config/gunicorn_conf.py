@@ -14,10 +14,43 @@ worker_connections = int(os.environ.get('WEB_CONNECTIONS', '10000'))
 threads = int(os.environ.get('WEB_THREADS', '16'))  # only for WEB_WORKER_CLASS=gthread
 timeout = 60
 graceful_timeout = 5  # open event streams never end on their own
-accesslog = os.environ.get('WEB_ACCESS_LOG', '-')
+accesslog = os.environ.get('WEB_ACCESS_LOG', '-') or None  # '-': stdout (`make run`); '' (empty): none, e.g. behind nginx
 # The path, never the query string (%(r)s would print it): WeChat's callback carries its signature,
 # timestamp and nonce there, H5 OAuth its one-time code and state; none helps reading a log.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
+
+def _settings():
+    """The Settings each worker builds too (its metrics directory, LOG_FORMAT); None when they are wrong: each
+    worker then says why (wsgi.create_app)."""
+    from config.settings import ConfigError, Settings
+    try:
+        return Settings.from_env()
+    except ConfigError:
+        return None
+
+
+_pinke = _settings()
+if _pinke is not None and _pinke.log_format == 'json':  # gunicorn's own lines (and the access log) as JSON too
+    from config.logs import gunicorn_logger_class
+    logger_class = gunicorn_logger_class()
+
+
+def on_starting(server):
+    """Before any worker: name the metrics directory for them (prometheus_client's multiprocess mode) and drop
+    the files of processes no longer running, a previous run's (miniapp_api/metrics.py)."""
+    if _pinke is not None:
+        from config.settings import export_metrics_dir
+        directory = export_metrics_dir(_pinke)  # before prometheus_client is imported: the workers inherit both
+        from config.metrics_files import forget_dead_processes  # the standard library only: see that module
+        forget_dead_processes(directory)
+
+
+def child_exit(server, worker):
+    """A worker gone: its open-stream gauge stops counting; its counters stay in the sum."""
+    if _pinke is not None:
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(worker.pid, _pinke.prometheus_multiproc_dir)
 
 
 def post_fork(server, worker):

@@ -1,9 +1,10 @@
 """HTTP rate limits: the one table of what is limited, per whom, and which setting holds the rate.
 
-One Flask-Limiter per app, counting in the Runtime's Redis (every web process shares the counts), moving
-window. `apply` puts the table on the views once every blueprint is registered (`wsgi.create_app`): the
-check runs inside the wrapped view, after the before_request hooks. Rates are settings (`RATE_LIMIT_*`,
-config/settings.py); '' turns one off, `RATE_LIMITS_ENABLED=0` all of them (load tests only).
+One Flask-Limiter per app, counting in the Runtime's Redis (every web process shares the counts; on a Redis
+Cluster, limits' cluster storage on the same nodes: `wiring.rate_limit_storage`), moving window. `apply` puts
+the table on the views once every blueprint is registered (`wsgi.create_app`): the check runs inside the
+wrapped view, after the before_request hooks. Rates are settings (`RATE_LIMIT_*`, config/settings.py); '' turns
+one off, `RATE_LIMITS_ENABLED=0` all of them (load tests only).
 
 A limit counts one identity: the verified user, the device id the client keeps, the client's address
 (behind PROXY_HOPS proxies, see wsgi.py), or the console's sign-in name. A request without that identity
@@ -23,6 +24,8 @@ from flask_limiter import Limiter
 
 from miniapp_api.auth import optional_user
 from miniapp_api.client import client_ip, device_id
+
+from .wiring import rate_limit_storage
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +121,9 @@ LIMITS = (
 def limiter_for(app: Flask) -> Limiter:
     """One Limiter per app (tests build several apps in one process, each on its own Redis and prefix)."""
     rt = app.extensions['pinke']
-    return Limiter(client_ip, app=app, storage_uri='redis://', strategy='moving-window',
-                   storage_options={'connection_pool': rt.redis.connection_pool,
-                                    'key_prefix': f'{rt.settings.key_prefix}limits'},
-                   in_memory_fallback_enabled=True, swallow_errors=True)
+    storage_uri, storage_options = rate_limit_storage(rt.settings, rt.redis)  # one server or a cluster
+    return Limiter(client_ip, app=app, storage_uri=storage_uri, strategy='moving-window',
+                   storage_options=storage_options, in_memory_fallback_enabled=True, swallow_errors=True)
 
 
 def apply(app: Flask) -> Limiter | None:

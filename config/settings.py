@@ -20,6 +20,7 @@ WECHAT_PAY_API = 'https://api.mch.weixin.qq.com/'
 WECHAT_OPEN = 'https://open.weixin.qq.com/connect/'  # H5 OAuth pages
 WECHAT_MP = 'https://mp.weixin.qq.com/'  # official-account QR pictures (showqrcode)
 WECHAT_AVATAR_HOSTS = 'thirdwx.qlogo.cn,wx.qlogo.cn'
+REDIS_CLUSTER = 'redis+cluster://'  # REDIS_URL's scheme for a Redis Cluster (limits' form): config/wiring.py
 
 # The credentials of each WeChat feature: all of a feature's, or none (then it is off, or the sandbox).
 MINIAPP_AND_PAY = ('wechat_app_id', 'wechat_app_secret', 'wechat_mch_id', 'wechat_api_key',
@@ -42,11 +43,14 @@ def _retry_defaults() -> dict[str, str]:
 class Settings:
     data_dir: str = './instance'
     database_url: str = ''
-    redis_url: str = ''
+    redis_url: str = ''  # redis://… (one server) or redis+cluster://host:port,host:port (a Redis Cluster)
+    rq_redis_url: str = ''  # RQ's queues; '' = REDIS_URL. RQ needs one plain server, never a cluster
     secret_key: str = ''
     admin_token: str = ''
     key_prefix: str = 'pinke:'
     redis_max_connections: int = 64  # per process; requests beyond it wait for a free connection
+    database_pool_size: int = 20  # database connections per process (pooled; SQLite too); beyond it a request waits
+    pay_http_pool_size: int = 64  # kept-alive connections to WeChat Pay per process (about the concurrent joins)
     port: int = 5000
     sandbox_port: int = 5009
     public_base_url: str = ''
@@ -79,6 +83,14 @@ class Settings:
     poster_font: str = ''  # a CJK font file for posters; '' (or no such file) finds an installed one
     live_heartbeat_s: float = 15.0  # the live event stream's heartbeat: keeps proxies from closing it
     proxy_hops: int = 0  # proxies in front of us that append to X-Forwarded-For; 0: trust none (wsgi.py)
+    # Operations (README "Operations: metrics and logs"): 'json' (one object a line) or 'text'; '' is json with
+    # real WeChat credentials (production), text in the sandbox (`make run`'s console)
+    log_format: str = ''
+    # prometheus_client's multiprocess directory (its own variable): every process of this host writes its
+    # metrics there and GET /metrics sums them; '' is $DATA_DIR/metrics
+    prometheus_multiproc_dir: str = ''
+    # who may read GET /metrics without the ADMIN_TOKEN bearer: these networks, comma-separated ('' = nobody)
+    metrics_networks: str = '127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7'
     # HTTP rate limits (config/rate_limits.py: which endpoint, per whom): limits' strings, '; ' between
     # several; '' turns one off. Per device and user, a person's pace; per address (IP), many people behind
     # one carrier or campus NAT.
@@ -138,6 +150,12 @@ class Settings:
         return tuple(dt.time.fromisoformat(x.strip()) for x in (start, end))
 
     @property
+    def metrics_allowed(self) -> list:
+        """METRICS_NETWORKS as ipaddress networks (ValueError on one that is not a network)."""
+        import ipaddress
+        return [ipaddress.ip_network(n.strip()) for n in self.metrics_networks.split(',') if n.strip()]
+
+    @property
     def uses_sandbox(self) -> bool:
         return self.wechat_api_base_url.startswith('http://127.0.0.1')
 
@@ -165,7 +183,11 @@ class Settings:
         self.poster_image_hosts = self.poster_image_hosts or (
             WECHAT_AVATAR_HOSTS if live else f'127.0.0.1:{self.sandbox_port}')
         self.public_base_url = (self.public_base_url or f'http://127.0.0.1:{self.port}').rstrip('/')
+        self.log_format = (self.log_format or ('json' if live else 'text')).lower()
+        self.prometheus_multiproc_dir = self.prometheus_multiproc_dir or f'{self.data_dir}/metrics'
         _check_rates(self)
+        _check_operations(self)
+        _check_redis(self)
 
 
 def _sandbox_credentials() -> dict:
@@ -219,6 +241,32 @@ def _check_rates(s: Settings) -> None:
                                   "or leave it empty for no limit") from None
     if s.proxy_hops < 0:
         raise ConfigError(f'PROXY_HOPS={s.proxy_hops} must be 0 (no proxy) or the number of proxies in front')
+
+
+def _check_redis(s: Settings) -> None:
+    """RQ cannot run on a Redis Cluster: with a cluster REDIS_URL its queues need a plain RQ_REDIS_URL."""
+    if s.rq_redis_url.startswith(REDIS_CLUSTER) or (s.redis_url.startswith(REDIS_CLUSTER) and not s.rq_redis_url):
+        raise ConfigError('RQ does not run on a Redis Cluster: set RQ_REDIS_URL to a plain redis:// server '
+                          '(REDIS_URL may stay redis+cluster://)')
+
+
+def _check_operations(s: Settings) -> None:
+    if s.log_format not in ('json', 'text'):
+        raise ConfigError(f"LOG_FORMAT={s.log_format!r} must be 'json' or 'text' (or empty: json with real WeChat)")
+    try:
+        s.metrics_allowed
+    except ValueError as exc:
+        raise ConfigError(f'METRICS_NETWORKS={s.metrics_networks!r}: {exc} (write networks like 10.0.0.0/8, '
+                          "comma-separated, or leave it empty: the ADMIN_TOKEN only)") from None
+
+
+def export_metrics_dir(s: Settings) -> str:
+    """prometheus_client reads PROMETHEUS_MULTIPROC_DIR itself, when a process makes its first metric, and
+    its children inherit it: the first app of a process exports it, later ones (tests) share that one, and
+    `s.prometheus_multiproc_dir` says which it is."""
+    s.prometheus_multiproc_dir = os.environ.setdefault('PROMETHEUS_MULTIPROC_DIR', s.prometheus_multiproc_dir)
+    Path(s.prometheus_multiproc_dir).mkdir(parents=True, exist_ok=True)
+    return s.prometheus_multiproc_dir
 
 
 def _cast(kind, raw: str):

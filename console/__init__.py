@@ -9,7 +9,7 @@ from groupbuy.wording import beijing, beijing_stamp, time_left, yuan
 NAV = [('console_overview.overview', '概览'), ('console_numbers.numbers', '数据'), ('console_campaigns.campaigns', '活动'),
        ('console_groups.groups', '拼团'), ('console_rooms.rooms', '直播'), ('console_risk.risk', '风控'), ('console_money.refund_list', '退款'),
        ('console_broadcasts.broadcast_list', '群发'), ('console_users.users', '用户'),
-       ('console_overview.actions', '操作日志')]
+       ('console_simulation.simulation', '模拟'), ('console_overview.actions', '操作日志')]
 ROLE_NAMES = {'operator': '运营', 'analyst': '分析', 'finance': '财务'}
 
 
@@ -19,6 +19,8 @@ def init_app(app) -> None:
         app.register_blueprint(module.bp)
     from . import rooms  # warm-up live rooms
     app.register_blueprint(rooms.bp)
+    from . import simulation  # the latest `flask simulate` (simulator/)
+    app.register_blueprint(simulation.bp)
     app.register_blueprint(login.signed_in)
     app.register_blueprint(Blueprint('console_static', __name__, static_folder='static', template_folder='templates',
                                      static_url_path='/admin/static'))

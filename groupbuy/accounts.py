@@ -1,10 +1,15 @@
 """Users: looking one up, their profile, their tokens (sign-in is groupbuy/identity.py)."""
 from . import errors
 from .models import User, new_token_key
+from .prepared import Prepared
+
+
+_BY_ID = Prepared(lambda user_id: User.select().where(User.id == user_id).limit(1), user_id=int)
 
 
 def get_user(user_id: int) -> User:
-    user = User.get_or_none(User.id == user_id)
+    """Raises NotFound. Every signed-in request asks (the token's user): built once (groupbuy/prepared.py)."""
+    user = _BY_ID.first(user_id=user_id)
     if user is None:
         raise errors.NotFound('user not found')
     return user

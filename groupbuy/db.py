@@ -20,6 +20,17 @@ def ping() -> None:
     db.execute_sql('SELECT 1')
 
 
+def drop_connection() -> None:
+    """Let go of this thread's connection after a database error (the server restarted, the connection broke): a
+    long-lived process — the scheduler, a worker — would otherwise keep failing on it; the next use takes a
+    connection from the pool, which checks it with a round trip first."""
+    try:
+        if not db.is_closed():
+            db.close()
+    except Exception:  # noqa: BLE001 — a broken connection may fail to close; the pool discards it either way
+        pass
+
+
 def locked(query, of=None):
     """The query with a row lock where the database has one (SQLite's lock is the transaction).
     With joins, `of` names the one table whose rows are locked (not the campaign every group shares)."""

@@ -7,6 +7,9 @@ again by the sweeper (`groupbuy.sweeper`), which reads the database, the source 
 An item is `<kind>:<ids>` (`settle:<group>`, `release:<seat>`, `nudge:<group>:<offset>`,
 `notify:<notification>`); `item_key` writes one, `claim_due` and `ids_of` read it back. Each kind is
 the `deadline_kind` of one job in `groupbuy.job_catalogue`.
+
+One key, so the claim script touches a single slot and runs unchanged on a Redis Cluster (the index then
+lives on one master; docs/SCALING.md says why one sorted set is enough and when to shard it).
 """
 from . import job_catalogue
 

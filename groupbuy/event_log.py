@@ -2,13 +2,14 @@
 Written by groupbuy/subscribers.py's `Logged` handlers, inside the transaction of what they log."""
 import json
 
+from . import prepared
 from .models import Event
 
 
 def record(kind: str, *, at, user=None, group=None, campaign=None, **props) -> None:
     """`at`: the transition's moment (deps.now()), never the wall clock."""
-    Event.create(kind=kind, user=user, group=group, campaign=campaign, at=at,
-                 props=json.dumps(props, ensure_ascii=False, default=str))
+    prepared.create(Event, kind=kind, user=user, group=group, campaign=campaign, at=at,
+                    props=json.dumps(props, ensure_ascii=False, default=str))  # on every join: built once
 
 
 def first_at(kind: str, *, campaign: int):

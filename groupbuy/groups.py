@@ -5,12 +5,13 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError, fn
 
-from . import catalog, errors, experiments, rewards, tiers
+from . import catalog, errors, experiments, prepared, rewards, tiers
 from .clock import to_ms
 from .db import locked
 from .domain_events import GroupOpened, SeatReserved
 from .models import Campaign, Course, Enrollment, Group, Order, Seat, User
 from .payments import seat_paid
+from .prepared import Prepared
 from .ports import GatewayError
 from .progress import Progress, progress_of_group
 from .risk import decisions as risk
@@ -28,6 +29,7 @@ class Checkout:
     order: Order
     pay_params: dict
     progress: Progress  # as the transition left it
+    seat: Seat | None = None  # the buyer's seat as this call took it (reserved), so the answer need not look it up
 
 
 def open_group(deps, user: User, campaign_id: int, client: Signals | str, course_id: int | None = None,
@@ -139,7 +141,7 @@ def join_group(deps, user: User, share_code: str, client: Signals | str, course_
         if isinstance(exc, IntegrityError):
             raise errors.AlreadyJoined() from None
         raise
-    return Checkout(group=group, order=order, pay_params=prepay.pay_params,
+    return Checkout(group=group, order=order, pay_params=prepay.pay_params, seat=seat,
                     progress=t.committed_progress(group.id))  # read once: the live event's too
 
 
@@ -147,9 +149,13 @@ def _signals(client: Signals | str) -> Signals:
     return client if isinstance(client, Signals) else Signals(ip=client)
 
 
+_GROUP_BY_CODE = Prepared(lambda share_code: Group.select(Group, Campaign, Course).join(Campaign).join(Course)
+                          .where(Group.share_code == share_code).limit(1), share_code=str)
+
+
 def find_group(share_code: str) -> Group:
-    group = (Group.select(Group, Campaign, Course).join(Campaign).join(Course)
-             .where(Group.share_code == share_code).first())
+    """The group with its campaign and course. Raises NotFound."""
+    group = _GROUP_BY_CODE.first(share_code=share_code)
     if group is None:
         raise errors.NotFound('no group with that share code')
     return group
@@ -177,17 +183,10 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
     if campaign.new_users_only and user.first_paid_at is not None:
         raise errors.LimitReached('this campaign is for new users only')
     course = campaign.course_id if course_id is None else course_id  # a cross-course campaign: the pick
-    owned = Enrollment.select(fn.COUNT(Enrollment.id)).where(Enrollment.user == user.id, Enrollment.course == course)
-    buying = Order.select(fn.COUNT(Order.id)).where(Order.user == user.id, Order.course == course,
-                                                    Order.status.in_(LIVE_ORDER_STATUSES))
-    held = (Order.select(fn.COUNT(Order.id)).join(Group)
-            .where(Order.user == user.id, Group.campaign == campaign.id, Order.status.in_(LIVE_ORDER_STATUSES)))
-    counts = [owned.alias('owned'), buying.alias('buying'), held.alias('held')]
+    values = dict(user_id=user.id, course_id=course, campaign_id=campaign.id)
     if group is not None:
-        counts.append(Seat.select(fn.COUNT(Seat.id)).where(Seat.group == group.id, Seat.user == user.id,
-                                                           Seat.status != 'released').alias('seated'))
-    query = User.select(*counts).where(User.id == user.id)
-    row = (locked(query, of=User) if lock else query).dicts().first()
+        values['group_id'] = group.id
+    row = _MAY_BUY[lock, group is not None].first(**values)
     if row is None:
         raise errors.NotFound('user not found')
     if row.get('seated'):
@@ -200,13 +199,35 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
         raise errors.LimitReached(f'you can take part in {campaign.per_user_limit} group(s) of this campaign')
 
 
+def _may_buy_counts(lock: bool, in_group: bool) -> Prepared:
+    """The user's row with what `_ensure_may_buy` counts, as one statement."""
+    def build(user_id, course_id, campaign_id, group_id=None):
+        owned = Enrollment.select(fn.COUNT(Enrollment.id)).where(Enrollment.user == user_id,
+                                                                 Enrollment.course == course_id)
+        buying = Order.select(fn.COUNT(Order.id)).where(Order.user == user_id, Order.course == course_id,
+                                                        Order.status.in_(LIVE_ORDER_STATUSES))
+        held = (Order.select(fn.COUNT(Order.id)).join(Group)
+                .where(Order.user == user_id, Group.campaign == campaign_id, Order.status.in_(LIVE_ORDER_STATUSES)))
+        counts = [owned.alias('owned'), buying.alias('buying'), held.alias('held')]
+        if in_group:
+            counts.append(Seat.select(fn.COUNT(Seat.id)).where(Seat.group == group_id, Seat.user == user_id,
+                                                               Seat.status != 'released').alias('seated'))
+        query = User.select(*counts).where(User.id == user_id).limit(1)
+        return (locked(query, of=User) if lock else query).dicts()
+    kinds = dict(user_id=int, course_id=int, campaign_id=int, **({'group_id': int} if in_group else {}))
+    return Prepared(build, **kinds)
+
+
+_MAY_BUY = {(lock, in_group): _may_buy_counts(lock, in_group) for lock in (False, True) for in_group in (False, True)}
+
+
 def _create_order_and_seat(group, user, role, amount_fen, until, now, trade_no, prepay_id=None, *, course_id,
                            discount_fen=0, coupon_id=None) -> tuple[Order, Seat]:
-    order = Order.create(user=user, group=group, course=course_id, amount_fen=amount_fen, discount_fen=discount_fen,
-                         coupon_id=coupon_id, status='created', out_trade_no=trade_no, prepay_id=prepay_id,
-                         created_at=now)
-    seat = Seat.create(group=group, user=user, order=order, role=role, status='reserved',
-                       reserved_until=until, created_at=now)
+    order = prepared.create(Order, user=user, group=group, course=course_id, amount_fen=amount_fen,
+                            discount_fen=discount_fen, coupon_id=coupon_id, status='created', out_trade_no=trade_no,
+                            prepay_id=prepay_id, created_at=now)
+    seat = prepared.create(Seat, group=group, user=user, order=order, role=role, status='reserved',
+                           reserved_until=until, created_at=now)
     return order, seat
 
 
@@ -227,7 +248,7 @@ def _checkout(deps, user, group, order, seat, client_ip, progress) -> Checkout:
         raise
     Order.update(prepay_id=prepay.prepay_id).where(Order.id == order.id).execute()
     order.prepay_id = prepay.prepay_id
-    return Checkout(group=group, order=order, pay_params=prepay.pay_params, progress=progress)
+    return Checkout(group=group, order=order, pay_params=prepay.pay_params, progress=progress, seat=seat)
 
 
 def _prepay(deps, user, group, trade_no, amount_fen, until, client_ip):

@@ -18,7 +18,9 @@ from .progress import Progress
 HISTORY = 200  # events kept per group for Last-Event-ID catch-up
 HISTORY_TTL_S = 7 * 24 * 3600
 
-# Append to the history and publish in one step, so ids and order agree everywhere.
+# Append to the history and publish in one step, so ids and order agree everywhere. The channel is an ARGV, not a
+# key: a channel is no key, and the two keys share the {live:<topic>} tag, so on a Redis Cluster the script runs on
+# that slot's node (a cluster broadcasts a PUBLISH to every node).
 PUBLISH = """
 local id = redis.call('INCR', KEYS[1])
 local event = string.gsub(ARGV[1], '"id":0', '"id":' .. id, 1)
@@ -26,7 +28,7 @@ redis.call('RPUSH', KEYS[2], event)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('PUBLISH', KEYS[3], event)
+redis.call('PUBLISH', ARGV[4], event)
 return id
 """
 
@@ -42,7 +44,7 @@ def channel(prefix: str, share_code: str) -> str:
 
 def _keys(prefix: str, share_code: str) -> list[str]:
     tag = f'{prefix}{{live:{share_code}}}'
-    return [f'{tag}:seq', f'{tag}:history', channel(prefix, share_code)]
+    return [f'{tag}:seq', f'{tag}:history']
 
 
 def publish(deps, share_code: str, kind: str, body: dict) -> int:
@@ -50,13 +52,14 @@ def publish(deps, share_code: str, kind: str, body: dict) -> int:
     event = {'id': 0, 'type': kind, 'server_time': iso(deps.now()), **body}
     script = deps.redis.register_script(PUBLISH)
     return int(script(keys=_keys(deps.key_prefix, share_code),
-                      args=[json.dumps(event, ensure_ascii=False, separators=(',', ':')), HISTORY, HISTORY_TTL_S]))
+                      args=[json.dumps(event, ensure_ascii=False, separators=(',', ':')), HISTORY, HISTORY_TTL_S,
+                            channel(deps.key_prefix, share_code)]))
 
 
 def history_since(redis, prefix: str, share_code: str, last_id: int) -> list[dict] | None:
     """Events after `last_id`, oldest first; None when the history no longer reaches back that far
     (the client should take a fresh snapshot)."""
-    seq_key, history_key, _ = _keys(prefix, share_code)
+    seq_key, history_key = _keys(prefix, share_code)
     current = int(redis.get(seq_key) or 0)
     if last_id > current:
         return None  # an id from before a Redis flush restarted the numbering: resync

@@ -1,11 +1,15 @@
 """Who is in a group: the paid members (the avatar row, the people a push goes to) and one user's seat."""
 from .models import Group, Order, Seat, User
+from .prepared import Prepared
+
+
+_PAID = Prepared(lambda group_id: Seat.select(Seat, User, Order.id, Order.course).join(User).switch(Seat).join(Order)
+                 .where(Seat.group == group_id, Seat.status == 'paid').order_by(Seat.id), group_id=int)
 
 
 def paid_members(group: Group) -> list[Seat]:
-    """Paid seats with their users, in the order they joined (the avatar row)."""
-    return list(Seat.select(Seat, User, Order.id, Order.course).join(User).switch(Seat).join(Order)
-                .where(Seat.group == group.id, Seat.status == 'paid').order_by(Seat.id))
+    """Paid seats with their users, in the order they joined (the avatar row; every group answer shows it)."""
+    return list(_PAID.rows(group_id=group.id))
 
 
 def paid_member_ids(group_id: int) -> list[int]:

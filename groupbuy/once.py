@@ -1,5 +1,6 @@
 """Facts that must count once though they arrive many times: WeChat's retried pushes, a replayed
-OAuth `state`, a page reloaded in a loop. One Redis SET NX per fact, forgotten after `ttl_s`."""
+OAuth `state`, a page reloaded in a loop. One Redis SET NX per fact, forgotten after `ttl_s`: one key per
+command, so a Redis Cluster spreads the facts over its nodes and needs no hash tag."""
 
 
 def first_time(deps, namespace: str, key: str, ttl_s: int) -> bool:

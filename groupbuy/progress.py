@@ -12,6 +12,7 @@ from peewee import JOIN, fn
 from . import errors, tiers
 from .clock import to_ms
 from .models import Campaign, CampaignCourse, Course, Group, Seat, User
+from .prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -79,18 +80,22 @@ def from_row(group: Group) -> Progress:
         tiers=tiers.parse(group.tiers), courses=1 + (group.extra_courses or 0))
 
 
+# what every transition of a group and every group page reads: built once (groupbuy/prepared.py)
+_BY_ID = Prepared(lambda group_id: query().where(Group.id == group_id).limit(1), group_id=int)
+_BY_CODE = Prepared(lambda share_code: query().where(Group.share_code == share_code).limit(1), share_code=str)
+
+
 def progress_of_group(group_id: int) -> Progress:
     """Raises NotFound."""
-    return _one(query().where(Group.id == group_id))
+    return _one(_BY_ID.first(group_id=group_id))
 
 
 def progress_of(share_code: str) -> Progress:
     """Raises NotFound."""
-    return _one(query().where(Group.share_code == share_code))
+    return _one(_BY_CODE.first(share_code=share_code))
 
 
-def _one(q) -> Progress:
-    row = q.first()
+def _one(row) -> Progress:
     if row is None:
         raise errors.NotFound('no group with that share code')
     return from_row(row)

@@ -124,6 +124,11 @@ def list_refunds(status: str | None = None, limit: int = 200) -> list[Refund]:
     return list(query.order_by(Refund.id.desc()).limit(limit))
 
 
+def count_needing_attention() -> int:
+    """How many refunds wait for an operator (failed for good): the number operations watch (GET /metrics)."""
+    return Refund.select().where(Refund.status == 'failed').count()
+
+
 def get_refund(refund_id: int) -> Refund:
     refund = Refund.select(Refund, Order).join(Order).where(Refund.id == refund_id).first()
     if refund is None:

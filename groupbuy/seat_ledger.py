@@ -9,6 +9,8 @@ meta: size, state (pending|open|closed), deadline_ms.  seats: user_id -> 'p' | '
 """
 from dataclasses import dataclass
 
+from redis.cluster import RedisCluster
+
 RESERVE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local now = tonumber(ARGV[2])
@@ -115,7 +117,12 @@ class SeatLedger:
                                                       args=[from_user_id, to_user_id]))
 
     def restore_many(self, groups: list[tuple[int, int, str, int, list[LedgerSeat]]], chunk: int = 500) -> None:
-        """`restore` for many groups, pipelined: (group_id, size, state, deadline_ms, seats)."""
+        """`restore` for many groups, pipelined: (group_id, size, state, deadline_ms, seats). A Redis Cluster
+        client pipelines no scripts (the groups' keys sit on different nodes): there, one call per group."""
+        if isinstance(self.redis, RedisCluster):
+            for group in groups:
+                self.restore(*group)
+            return
         for i in range(0, len(groups), chunk):
             with self.redis.pipeline(transaction=False) as pipe:
                 for group_id, size, state, deadline_ms, seats in groups[i:i + chunk]:

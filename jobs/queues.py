@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from rq import Queue, Retry
 
 from groupbuy import job_catalogue
+from miniapp_api import request_id
 
 from .tasks import run  # the one RQ entry point; importing it also registers the adapter jobs
 
@@ -45,6 +46,8 @@ class JobQueues:
         timeout = job_catalogue.get(name).timeout_s
         if timeout:
             options['timeout'] = timeout  # RQ's default limit is 180 s
+        if request_id.current():  # the worker logs the job under the id of the request that made it (tasks.run)
+            options['meta'] = {'request_id': request_id.current()}
         return options
 
     def enqueue(self, name: str, *args) -> None:

@@ -1,21 +1,49 @@
 """The one RQ entry point: `run(name, *args)` looks the job up in the catalogue
 (`groupbuy/job_catalogue.py`) and calls its function with this process's deps. Jobs take ids and
 are harmless to run twice."""
+import logging
 import time
 
-from peewee import Model
+from peewee import InterfaceError, Model, OperationalError
 from playhouse.shortcuts import model_to_dict
+from rq import get_current_job
 
 from groupbuy import job_catalogue
+from groupbuy.db import drop_connection
+from miniapp_api import request_id
 
 from . import bot_tasks  # noqa: F401  (the bot's adapter jobs register themselves in the catalogue)
 from .runtime import current
 
+log = logging.getLogger(__name__)
+
 
 def run(name: str, *args):
-    """Run the catalogued job `name`. Domain jobs get the process's deps (and a paced job the broadcast
-    rate limiter); adapter jobs bind their own clients. A failure propagates, so RQ retries per the
-    catalogue's policy."""
+    """Run the catalogued job `name` under the id of the request that enqueued it (its meta), so its log
+    lines carry that id; one line says how it went. A failure propagates, so RQ retries per the catalogue's
+    policy."""
+    rq_job = get_current_job()
+    started, call = time.perf_counter(), f'{name}({", ".join(map(str, args))})'
+    with request_id.bound(rq_job.meta.get('request_id') if rq_job else None):
+        try:
+            result = _run(name, *args)
+        except Exception as exc:
+            log.warning('job %s failed: %s', call, exc, extra=_facts(name, args, started, 'failed'))
+            if isinstance(exc, (OperationalError, InterfaceError)):
+                drop_connection()  # the database restarted: the worker's next job connects afresh
+            raise
+        log.info('job %s done', call, extra=_facts(name, args, started, result))
+        return result
+
+
+def _facts(name: str, args: tuple, started: float, result) -> dict:
+    return {'job': name, 'job_args': list(args), 'ms': round((time.perf_counter() - started) * 1000, 1),
+            'result': result if isinstance(result, (str, int, float, bool, type(None))) else type(result).__name__}
+
+
+def _run(name: str, *args):
+    """Domain jobs get the process's deps (and a paced job the broadcast rate limiter); adapter jobs bind
+    their own clients."""
     job = job_catalogue.get(name)
     function = job.load()
     if job.adapter:

@@ -1,7 +1,10 @@
 """One place that turns every failure into `{"error": {"code", "message"}}` with a fitting status."""
 import logging
 
+import peewee
+import redis
 from flask import jsonify
+from playhouse.pool import MaxConnectionsExceeded
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -19,7 +22,12 @@ STATUS = {
 }
 HTTP_CODES = {400: 'invalid_input', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found',
               405: 'method_not_allowed', 413: 'payload_too_large', 415: 'invalid_input',
-              429: 'rate_limited'}
+              429: 'rate_limited', 503: 'service_unavailable'}
+# Redis or the database out of reach (a restart, a failover, a full pool): 503 and "try again", never a 500. The
+# pools reconnect by themselves (peewee's checks each pooled connection out with a round trip; redis-py reconnects).
+UNAVAILABLE = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ClusterDownError,
+               peewee.OperationalError, peewee.InterfaceError,
+               MaxConnectionsExceeded)  # every pooled database connection busy past the pool's wait
 
 
 class Unauthorized(errors.DomainError):
@@ -58,6 +66,15 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc):
         return error_response(HTTP_CODES.get(exc.code, 'http_error'), exc.description or exc.name, exc.code)
+
+    def unavailable(exc):
+        log.warning('answered 503: %s: %s', type(exc).__name__, exc)
+        response, status = error_response('service_unavailable', 'a store we need did not answer; try again in a moment',
+                                          503)
+        response.headers['Retry-After'] = '1'
+        return response, status
+    for kind in UNAVAILABLE:
+        app.register_error_handler(kind, unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(exc):

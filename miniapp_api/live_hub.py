@@ -3,6 +3,9 @@
 Thousands of viewers of one hot group cost one Redis connection per process, not one each.
 The listener is a thread (a greenlet under gunicorn's gevent workers), started on first use,
 so nothing connects at import or in a process that never streams.
+
+On a Redis Cluster the same code holds redis-py's cluster pub/sub: one connection to one master (the
+pattern's slot picks it), which hears every classic PUBLISH, since a cluster broadcasts them to all nodes.
 """
 import json
 import logging

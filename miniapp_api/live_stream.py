@@ -16,6 +16,7 @@ from groupbuy import groups, live_events
 from groupbuy.clock import iso
 from groupbuy.models import db
 
+from . import metrics
 from .live_hub import LiveHub
 from .presenters import group_json
 from .runtime import deps, runtime
@@ -75,6 +76,7 @@ def event_stream(topic: str, snapshot, replay: bool = True) -> Response:
         a response that is never sent or fails half-way holds no subscription."""
         d = deps()
         inbox = hub().subscribe(topic)  # before reading the past: nothing falls in between
+        open_stream = metrics.stream_opened(topic)
         try:
             missed = None if last_seen is None or not replay else live_events.history_since(d.redis, d.key_prefix, topic,
                                                                                last_seen)
@@ -100,6 +102,7 @@ def event_stream(topic: str, snapshot, replay: bool = True) -> Response:
                 yield frame
         finally:
             hub().unsubscribe(topic, inbox)
+            open_stream.dec()
 
     app = current_app._get_current_object()
 

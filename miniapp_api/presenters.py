@@ -40,9 +40,10 @@ def user_json(user) -> dict:
             'created_at': iso(user.created_at)}
 
 
-def group_json(group, now, viewer=None, progress=None) -> dict:
+def group_json(group, now, viewer=None, progress=None, seat=None) -> dict:
     """The group page: who is in, how many seats are left, and the deadline against server time.
-    `progress`: the transition's snapshot when there is one (the counts are the live events' counts)."""
+    `progress`: the transition's snapshot when there is one (the counts are the live events' counts);
+    `seat`: the viewer's seat when the caller has just taken it (not looked up again)."""
     p = progress or progress_of_group(group.id)
     cross = is_cross_course(group.campaign)
     body = {
@@ -55,14 +56,15 @@ def group_json(group, now, viewer=None, progress=None) -> dict:
         'campaign': campaign_json(group.campaign),
     }
     if viewer is not None:
-        mine = seat_of(group, viewer)
+        mine = seat if seat is not None else seat_of(group, viewer)
         body['my_seat'] = None if mine is None else {
             'role': mine.role, 'status': mine.status, 'order_id': mine.order_id,
             'reserved_until': iso(mine.reserved_until) if mine.status == 'reserved' else None}
     return body
 
 
-def order_json(order) -> dict:
+def order_json(order, fresh: bool = False) -> dict:
+    """`fresh`: an order this request created, which has no refund yet (not looked up)."""
     def shown(refund):
         return None if refund is None else {'status': refund.status, 'amount_fen': refund.amount_fen,
                                             'reason': refund.reason, 'succeeded_at': iso(refund.succeeded_at)}
@@ -71,13 +73,14 @@ def order_json(order) -> dict:
             'out_trade_no': order.out_trade_no, 'course_id': order.course_id,
             'group_share_code': order.group.share_code if order.group_id else None,
             'created_at': iso(order.created_at), 'paid_at': iso(order.paid_at),
-            'refund': shown(refund_of(order)),
-            'tier_refund': shown(refund_of(order, partial=True)) if order.group_id and order.group.tiers else None}
+            'refund': None if fresh else shown(refund_of(order)),
+            'tier_refund': None if fresh or not (order.group_id and order.group.tiers)
+            else shown(refund_of(order, partial=True))}
 
 
 def checkout_json(checkout, now, viewer) -> dict:
-    return {'group': group_json(checkout.group, now, viewer, checkout.progress), 'order': order_json(checkout.order),
-            'pay_params': checkout.pay_params}
+    return {'group': group_json(checkout.group, now, viewer, checkout.progress, checkout.seat),
+            'order': order_json(checkout.order, fresh=True), 'pay_params': checkout.pay_params}
 
 
 def experiment_json(results) -> dict:

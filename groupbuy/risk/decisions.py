@@ -6,7 +6,7 @@ the join still writes once. The messages people see never name the rule that ref
 import dataclasses
 import datetime as dt
 
-from .. import errors
+from .. import errors, prepared
 from ..db import transaction
 from ..models import Campaign, RiskCheck, User
 from . import history
@@ -51,7 +51,7 @@ def assess(now: dt.datetime, action: str, user: User, campaign: Campaign, group_
 def keep(verdict: Verdict, group_id: int | None = None) -> None:
     """Keep an allowed (or reviewed) attempt, inside the caller's transaction; `group_id` when the attempt
     created the group."""
-    RiskCheck.insert({**verdict.row, 'group': group_id or verdict.row['group']}).execute()
+    prepared.create(RiskCheck, **{**verdict.row, 'group': group_id or verdict.row['group']})  # every join: built once
 
 
 def recent(verdict: str | None = None, limit: int = 200) -> list[RiskCheck]:

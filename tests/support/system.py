@@ -53,7 +53,7 @@ def system_env(tmp_root: Path, redis_url: str, name: str, **overrides) -> dict:
         SECRET_KEY=secrets.token_hex(16), PAY_WINDOW_S='3', SCHEDULER_POLL_S='0.1', SWEEP_INTERVAL_S='2',
         SANDBOX_NOTIFY_RETRY_S='0.3,0.5,1,2,4', SANDBOX_REFUND_DELAY_S='0.2', REFUND_RETRY_S='1,1',
         REFUND_MAX_ATTEMPTS='3', NOTIFY_RETRY_S='1,1', QUIET_HOURS='', BROADCAST_RATE_PER_S='50',
-        WEB_WORKERS='2', WEB_THREADS='32', PYTHONUNBUFFERED='1')
+        WEB_WORKERS='2', WEB_THREADS='32', PYTHONUNBUFFERED='1', PROMETHEUS_MULTIPROC_DIR=str(data_dir / 'metrics'))
     # Every client of these tests is this machine: an address limit would count the whole suite as one client.
     # The per-user and per-device rate limits stay on (tests/integration/test_rate_limits.py tests them all).
     env.update({name: '' for name in ('RATE_LIMIT_LOGIN_IP', 'RATE_LIMIT_OPEN_IP', 'RATE_LIMIT_JOIN_IP',

@@ -27,7 +27,7 @@ def served() -> set[tuple[str, str]]:
     register_blueprints(app)
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == 'static' or not rule.rule.startswith(('/api', '/admin/api', '/healthz')):
+        if rule.endpoint == 'static' or not rule.rule.startswith(('/api', '/admin/api', '/healthz', '/metrics')):
             continue
         path = re.sub(r'<(?:\w+:)?(\w+)>', r'{\1}', rule.rule)
         routes |= {(m, path) for m in rule.methods - {'HEAD', 'OPTIONS'}}
