@@ -148,7 +148,7 @@ def settle_rewards(t, e: RefundsStarted) -> None:
 def release_coupons(t, e) -> None:
     """Orders that will not be paid let go of the coupons they held."""
     seats = e.seats if isinstance(e, ReservationsDropped) else [e.seat]
-    rewards.release(t.now, [s.order_id if hasattr(s, 'order_id') else s.order.id for s in seats])
+    rewards.release(t.now, [s.order_id for s in seats])
 
 
 # --- the notification outbox (during: rows commit with the change) ---
