@@ -57,9 +57,8 @@ def worker_command(burst, queues, nice):
     import os
     import uuid
 
-    from rq import SimpleWorker
-
     from jobs.queues import QUEUE_NAMES
+    from jobs.worker import Worker, run_worker
     names = [q.strip() for q in queues.split(',') if q.strip()]
     unknown = set(names) - set(QUEUE_NAMES)
     if unknown:
@@ -67,9 +66,8 @@ def worker_command(burst, queues, nice):
     if nice:
         os.nice(max(0, min(19, nice)))
     rt = _runtime()
-    worker = SimpleWorker(rt.queues.all(names), connection=rt.queues.redis,
-                          name=f'{rt.queues.id_prefix}{uuid.uuid4().hex[:12]}')
-    worker.work(burst=burst, with_scheduler=True, logging_level='INFO')
+    run_worker(lambda: Worker(rt.queues.all(names), connection=rt.queues.redis,
+                              name=f'{rt.queues.id_prefix}{uuid.uuid4().hex[:12]}'), burst=burst)
 
 
 @click.command('scheduler')

@@ -59,6 +59,7 @@ class Settings:
     scheduler_poll_s: float = 0.1
     sweep_interval_s: float = 30.0
     sweep_stale_s: int = 60  # a queued job this old without effect is enqueued again
+    refund_check_after_s: int = 600  # a refund submitted this long ago with no notification is asked about (refundquery)
     quiet_hours: str = '22:00-08:00'  # no pushes then (Beijing time unless QUIET_TZ); '' turns it off
     quiet_tz: str = 'Asia/Shanghai'
     broadcast_rate_per_s: float = 20.0

@@ -79,7 +79,8 @@ def run_scheduler(runtime) -> None:
                                                 'misfire_grace_time': None})
     scheduler.add_job(_guarded(dispatch_due, deps), 'interval', seconds=settings.scheduler_poll_s,
                       id='dispatch_due')
-    sweep_now = functools.partial(sweep, stale_s=settings.sweep_stale_s)
+    sweep_now = functools.partial(sweep, stale_s=settings.sweep_stale_s,
+                                  refund_overdue_s=settings.refund_check_after_s)
     sweep_now.__name__ = 'sweep'
     scheduler.add_job(_guarded(sweep_now, deps), 'interval', seconds=settings.sweep_interval_s, id='sweep')
     scheduler.start()

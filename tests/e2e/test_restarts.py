@@ -31,13 +31,15 @@ def system(tmp_root, redis_client):
         postgres.start()
         redis.start()
         env = system_env(tmp_root, redis.url, 'restarts', DATABASE_URL=postgres.create_database('pinke'),
-                         SWEEP_INTERVAL_S='1', SWEEP_STALE_S='2', WEB_WORKERS='1')
+                         SWEEP_INTERVAL_S='1', SWEEP_STALE_S='2', WEB_WORKERS='1',
+                         REFUND_CHECK_AFTER_S='5')  # a refund notification refused during an outage
         procs = Processes(env, tmp_root / 'restarts')
         assert flask_command(env, 'migrate').returncode == 0
         for name in ('sandbox', 'web', 'worker', 'scheduler'):
             procs.start(name)
         api = Api(f'http://127.0.0.1:{env["PORT"]}', f'http://127.0.0.1:{env["SANDBOX_PORT"]}', env['ADMIN_TOKEN'])
         api.env, api.redis, api.postgres = env, redis, postgres
+        api.log_dir, api.procs = tmp_root / 'restarts', procs
         _wait_up(api, procs.procs['web'], tmp_root / 'restarts' / 'web.log')
         yield api
     finally:
@@ -153,7 +155,18 @@ def test_redis_and_postgres_restarts_under_load_answer_503_then_recover_losing_n
     end = time.monotonic() + 90
     while set(states := order_states()) - FINAL and time.monotonic() < end:
         time.sleep(1)
-    assert not set(states) - FINAL, f'orders not settled after 90 s: {dict(states)}'
+    assert not set(states) - FINAL, f'orders not settled after 90 s: {dict(states)}\n{errors_logged(system)}'
+    for name in ('web', 'worker', 'scheduler'):  # nothing restarted them: each outlived both restarts
+        assert system.procs.procs[name].poll() is None, f'{name} died\n{errors_logged(system)}'
     assert 'fulfilled' in states
     result = flask_command(system.env, 'audit', '--grace', '0')
     assert result.returncode == 0, result.stdout + result.stderr  # no seat oversold, no paid order forgotten
+
+
+def errors_logged(system, lines: int = 40) -> str:
+    """The last ERROR lines of the worker and the scheduler: what a failure here needs to be understood."""
+    found = []
+    for name in ('worker', 'scheduler'):
+        text = (system.log_dir / f'{name}.log').read_text(errors='replace').splitlines()
+        found += [f'{name}: {line}' for line in text if ' ERROR ' in line or 'Error:' in line][-lines:]
+    return '\n'.join(found)
