@@ -13,6 +13,9 @@ def create_app(config: dict | None = None) -> Flask:
     except ConfigError as exc:  # every process (web, workers, scheduler, CLI) refuses to start, saying why
         raise SystemExit(f'pinke: {exc}') from None
     app = Flask(__name__)
+    from miniapp_api.admission import Admission  # the line at the door: no more requests inside than the pool holds
+    app.wsgi_app = Admission(app.wsgi_app, settings.web_in_flight or settings.database_pool_size,
+                             settings.web_queue_wait_s)
     if settings.proxy_hops:  # the client's address is what the nearest PROXY_HOPS proxies put in X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=0, x_host=0, x_port=0, x_prefix=0)
     app.config.update(SECRET_KEY=settings.secret_key, ADMIN_TOKEN=settings.admin_token,

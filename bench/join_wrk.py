@@ -19,6 +19,7 @@ sharing the cores does not hide the server's cost; both phases in one run, so th
     .venv/bin/python bench/join_wrk.py --smoke           # end-to-end check, figures meaningless
     .venv/bin/python bench/join_wrk.py --postgres postgresql://postgres@127.0.0.1:5432/postgres \\
         --redis-url redis://127.0.0.1:6379/0            # PostgreSQL (a fresh database, dropped after) + that Redis
+    .venv/bin/python bench/join_wrk.py --quick --profile /tmp/prof   # + cProfile of the web workers' join phases
 
 Untimed setup between the phases: users sign in, campaigns are made, groups are opened and paid by their
 leaders through the sandbox and each group's first member seat is taken; the number of (user, group) pairs
@@ -34,6 +35,7 @@ import re
 import resource
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -162,11 +164,22 @@ def cpu_by_role(server: Server, database: str | None) -> Counter:
 def phase(server, database, wrk, args, mode, connections, tickets=None) -> dict:
     """One timed wrk run: what wrk saw, and the CPU seconds each role used from its start until 0.3 s after it
     ended (work still finishing)."""
+    profiling = args.profile and mode == 'join'
+    if profiling:
+        toggle_profiles(server)
     before = cpu_by_role(server, database)
     result = run_wrk(wrk, server.api, mode, connections, args.threads, args.duration, tickets)
     time.sleep(0.3)
     result['cpu_s'] = dict(cpu_by_role(server, database) - before)
+    if profiling:
+        toggle_profiles(server)
     return result
+
+
+def toggle_profiles(server) -> None:
+    """`--profile`: SIGUSR2 starts (or stops and writes) cProfile in every web worker (config/gunicorn_conf.py)."""
+    for pid in server.web()[1]:
+        os.kill(pid, signal.SIGUSR2)
 
 
 def figures(mode: str, connections: int, runs: list) -> dict:
@@ -310,10 +323,16 @@ def parse_args(argv=None):
     p.add_argument('--postgres', metavar='URL', default=os.environ.get('BENCH_POSTGRES_URL'),
                    help='run on PostgreSQL: a server URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres); '
                         'a fresh database is made there and dropped after (env BENCH_POSTGRES_URL)')
+    p.add_argument('--profile', metavar='DIR', type=Path,
+                   help='profile the web workers (cProfile, CPU time) during the join phases only; one .prof file '
+                        'per worker and phase in DIR (read with python -m pstats)')
     p.add_argument('--redis-url', default=os.environ.get('BENCH_REDIS_URL'),
                    help="a Redis to use instead of the embedded one; this run's keys are removed after "
                         '(env BENCH_REDIS_URL)')
     args = harness.parse(p, argv)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ['WEB_PROFILE_DIR'] = str(args.profile.resolve())  # the server's environment (gunicorn_conf.py)
     args.duration = args.duration or harness.by_mode(args, 5.0, 3.0, 1.0)
     args.rounds = args.rounds or harness.by_mode(args, 4, 2, 1)
     if not 1 <= args.rounds <= 20:

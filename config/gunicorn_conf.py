@@ -13,6 +13,7 @@ worker_class = os.environ.get('WEB_WORKER_CLASS', 'gevent')
 worker_connections = int(os.environ.get('WEB_CONNECTIONS', '10000'))
 threads = int(os.environ.get('WEB_THREADS', '16'))  # only for WEB_WORKER_CLASS=gthread
 timeout = 60
+control_socket_disable = True  # gunicorn's control socket has one default path per user: two nodes would share it
 graceful_timeout = 5  # open event streams never end on their own
 accesslog = os.environ.get('WEB_ACCESS_LOG', '-') or None  # '-': stdout (`make run`); '' (empty): none, e.g. behind nginx
 # The path, never the query string (%(r)s would print it): WeChat's callback carries its signature,
@@ -57,3 +58,26 @@ def post_fork(server, worker):
     if worker_class == 'gevent':
         from psycogreen.gevent import patch_psycopg
         patch_psycopg()
+
+
+def post_worker_init(worker):
+    """`WEB_PROFILE_DIR` set (`bench/join_wrk.py --profile`): SIGUSR2 sent to a worker starts cProfile (on CPU
+    time) in it, the next SIGUSR2 stops it and writes `web-<pid>-<n>.prof` there. Only the workers: the master
+    takes SIGUSR2 as "upgrade the binary"."""
+    directory = os.environ.get('WEB_PROFILE_DIR')
+    if directory:
+        import cProfile
+        import signal
+        import time
+        state = {'profile': None, 'n': 0}
+
+        def toggle(signum, frame):
+            if state['profile'] is None:
+                state['profile'] = cProfile.Profile(time.process_time)
+                state['profile'].enable()
+                return
+            state['profile'].disable()
+            state['n'] += 1
+            state['profile'].dump_stats(os.path.join(directory, f'web-{os.getpid()}-{state["n"]}.prof'))
+            state['profile'] = None
+        signal.signal(signal.SIGUSR2, toggle)

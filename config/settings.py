@@ -50,6 +50,8 @@ class Settings:
     key_prefix: str = 'pinke:'
     redis_max_connections: int = 64  # per process; requests beyond it wait for a free connection
     database_pool_size: int = 20  # database connections per process (pooled; SQLite too); beyond it a request waits
+    web_in_flight: int = 0  # requests a web process works on at once, the rest wait in line (0: DATABASE_POOL_SIZE)
+    web_queue_wait_s: float = 30.0  # how long a request waits in that line before it is answered 503
     pay_http_pool_size: int = 64  # kept-alive connections to WeChat Pay per process (about the concurrent joins)
     port: int = 5000
     sandbox_port: int = 5009

@@ -5,13 +5,13 @@ through `pay_fields` first, so what passes against the sandbox also passes in pr
 """
 import datetime as dt
 
-import requests
 from wechatpy.exceptions import WeChatPayException
 from wechatpy.pay import WeChatPay
 
 from groupbuy.ports import GatewayError, OrderStatus, Prepay, RefundAccepted, RefundStatus
 
 from . import pay_fields
+from .pay_http import PayHttp
 
 # Refund errors a retry cannot fix (an operator must look); anything else (SYSTEMERROR,
 # BIZERR_NEED_RETRY, NOTENOUGH, FREQUENCY_LIMITED, ORDER_NOT_READY, network) is retried with backoff.
@@ -25,21 +25,11 @@ def make_pay(settings) -> WeChatPay:
                     mch_cert=settings.wechat_mch_cert or None, mch_key=settings.wechat_mch_key or None,
                     timeout=10)
     pay.API_BASE_URL = settings.wechat_pay_base_url
-    _keep_connections(pay._http, settings.wechat_pay_base_url, settings.pay_http_pool_size)
+    # Every join asks WeChat for a prepay id: a connection kept per concurrent join (requests keeps 10, and opens,
+    # then drops, one more per call beyond that), the environment read once, and no requests layer per call.
+    pay._http = PayHttp(settings.wechat_pay_base_url, settings.pay_http_pool_size,
+                        cert=(settings.wechat_mch_cert, settings.wechat_mch_key) if settings.wechat_mch_cert else None)
     return pay
-
-
-def _keep_connections(session: requests.Session, base_url: str, pool_size: int) -> None:
-    """Every join asks WeChat for a prepay id: keep a connection per concurrent join (requests keeps 10, and
-    opens, then drops, one more per call beyond that), and read the proxy and CA settings of the environment
-    once here instead of on every call (requests scans the environment and ~/.netrc per request)."""
-    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
-    session.mount('https://', adapter)
-    session.mount('http://', adapter)
-    found = session.merge_environment_settings(base_url, {}, None, None, None)  # proxies, CA bundle, as requests does
-    session.proxies.update(found['proxies'])
-    session.verify = found['verify']
-    session.trust_env = False
 
 
 def _utc_now() -> dt.datetime:

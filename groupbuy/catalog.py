@@ -8,6 +8,7 @@ from . import errors, rewards
 from . import tiers as tiers_of
 from .db import transaction
 from .models import Campaign, CampaignCourse, CampaignVariant, Course, Group
+from .prepared import Prepared
 from .risk.rules import RuleConfig
 
 CAMPAIGN_STATUSES = ('draft', 'active', 'paused', 'ended')
@@ -230,10 +231,17 @@ def rules_of(terms: Campaign | CampaignVariant) -> GroupRules:
                       tiers=() if isinstance(terms, CampaignVariant) else tiers_of.parse(terms.tiers))
 
 
+_VARIANTS = Prepared(lambda campaign_id: CampaignVariant.select().where(CampaignVariant.campaign == campaign_id)
+                     .order_by(CampaignVariant.id), campaign_id=int)
+
+
 def variants_of(campaign: Campaign) -> list[CampaignVariant]:
-    """The campaign's variants in the order they were defined (none: not an A/B test). One query, or none
-    when the campaign came with them prefetched (`list_selling_campaigns`)."""
-    return sorted(campaign.variants, key=lambda v: v.id)
+    """The campaign's variants in the order they were defined (none: not an A/B test). One query (prepared: every
+    join's answer shows them), or none when the campaign came with them prefetched (`list_selling_campaigns`)."""
+    prefetched = vars(campaign).get('variants')  # peewee's prefetch sets the list on the instance
+    if prefetched is not None:
+        return sorted(prefetched, key=lambda v: v.id)
+    return list(_VARIANTS.rows(campaign_id=campaign.id))
 
 
 # What an operator may change once a campaign is live. Every group keeps the size, duration and prices it was

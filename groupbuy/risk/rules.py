@@ -5,6 +5,7 @@ alike, so the same facts always give the same decision.
 Verdicts, strongest first: block (refused, with a message that does not teach the rule), review (a group
 filled this way waits for an operator before it succeeds), challenge (verify a phone first), allow."""
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ class RuleConfig:
                 raise ValueError(f'{name} must be {"true or false" if wanted is bool else "a whole number ≥ 0"}')
         return cls(**changes)
 
-    @property
+    @functools.cached_property  # the settings never change (frozen): hashed once, not on every join
     def version(self) -> str:
         """A short hash of the settings, kept with each decision (which rules decided it)."""
         return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:12]

@@ -1,4 +1,5 @@
 """What we know about who is acting: kept with every decision, so it can be explained and replayed."""
+import functools
 import ipaddress
 from dataclasses import asdict, dataclass
 
@@ -26,6 +27,7 @@ class Signals:
         return {**asdict(self), 'network': self.network}
 
 
+@functools.lru_cache(maxsize=4096)  # read several times per join by the rules; ipaddress parsing is not cheap
 def network_of(ip: str) -> str:
     try:
         address = ipaddress.ip_address(ip)

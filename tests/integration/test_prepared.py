@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from groupbuy import accounts, groups, members, prepared, progress
-from groupbuy.models import Group, Order, RiskCheck, User
+from groupbuy import accounts, catalog, groups, members, prepared, progress
+from groupbuy.models import CampaignVariant, Group, Order, RiskCheck, User
 from groupbuy.prepared import Prepared
 from tests.integration.test_group_lifecycle import open_and_form
 from tests.support.builders import campaign, user
@@ -17,7 +17,10 @@ def test_the_join_s_prepared_reads_are_the_statements_peewee_builds(deps):
     groups.join_group(deps, joiner, group.share_code, '127.0.0.1')
     cases = [(progress._BY_ID, dict(group_id=group.id)), (progress._BY_CODE, dict(share_code=group.share_code)),
              (groups._GROUP_BY_CODE, dict(share_code=group.share_code)), (members._PAID, dict(group_id=group.id)),
-             (accounts._BY_ID, dict(user_id=joiner.id))]
+             (accounts._BY_ID, dict(user_id=joiner.id)), (catalog._VARIANTS, dict(campaign_id=group.campaign_id))]
+    for name, weight in (('b', 1), ('a', 3)):  # the join's answer lists them, in the order they were made
+        CampaignVariant.create(campaign=group.campaign_id, name=name, weight=weight, group_size=3, duration_s=600,
+                               group_price_fen=900)
     cases += [(statement, dict(user_id=joiner.id, course_id=group.campaign.course_id, campaign_id=group.campaign_id,
                                **({'group_id': group.id} if in_group else {})))
               for (_, in_group), statement in groups._MAY_BUY.items()]
