@@ -22,14 +22,20 @@ class PayHttp:
         if cert:
             tls.update(cert_file=cert[0], key_file=cert[1])
         proxy = get_environ_proxies(base_url).get(base_url.split(':', 1)[0])
-        self.pool = (urllib3.ProxyManager(proxy, maxsize=pool_size, block=False, **tls) if proxy
-                     else urllib3.PoolManager(maxsize=pool_size, block=False, **tls))
+        self.manager = (urllib3.ProxyManager(proxy, maxsize=pool_size, block=False, **tls) if proxy
+                        else urllib3.PoolManager(maxsize=pool_size, block=False, **tls))
+        # one host: its pool, not a lookup per call (through a proxy the manager knows what each request needs)
+        self.pool = None if proxy else self.manager.connection_from_url(base_url)
+        self.origin = base_url.split('://', 1)[0] + '://' + base_url.split('://', 1)[1].split('/', 1)[0]
 
     def request(self, method: str, url: str, data=None, headers=None, timeout=None, **_ignored):
         """`cert` is among what is ignored: the pool presents the merchant certificate it was made with."""
+        if not url.startswith(self.origin + '/'):
+            raise requests.ConnectionError(f'{url} is not on {self.origin}, the only host this client talks to')
         try:
-            answer = self.pool.request(method.upper(), url, body=data, headers=headers, timeout=timeout,
-                                       retries=False, redirect=False)
+            options = dict(body=data, headers=headers, timeout=timeout, retries=False, redirect=False)
+            answer = (self.pool.urlopen(method.upper(), url[len(self.origin):], **options) if self.pool
+                      else self.manager.urlopen(method.upper(), url, **options))
         except urllib3.exceptions.NewConnectionError as exc:  # a subclass of ConnectTimeoutError, as requests knows
             raise requests.ConnectionError(str(exc)) from exc
         except urllib3.exceptions.TimeoutError as exc:

@@ -99,3 +99,14 @@ def test_a_server_that_never_answers_is_a_timeout():
         base = f'http://127.0.0.1:{silent.getsockname()[1]}/'
         with pytest.raises(requests.Timeout):
             PayHttp(base, 2).request('POST', base + 'pay/unifiedorder', data=b'<xml/>', timeout=0.3)
+
+
+def test_the_environment_s_proxy_is_used_as_requests_would(server, monkeypatch):
+    for name in ('NO_PROXY', 'no_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('HTTP_PROXY', f'http://127.0.0.1:{server.server_port}')
+    http = PayHttp('http://api.mch.example.com/', 2)
+    assert http.request('POST', 'http://api.mch.example.com/pay/unifiedorder', data=b'<xml/>').status_code == 200
+    assert server.bodies == ['http://api.mch.example.com/pay/unifiedorder']  # the proxy was asked for the URL
+    with pytest.raises(requests.ConnectionError):  # one host only: a URL elsewhere is never sent anywhere
+        http.request('POST', 'http://elsewhere.example.com/pay/unifiedorder', data=b'<xml/>')

@@ -31,7 +31,7 @@ def test_the_join_s_prepared_reads_are_the_statements_peewee_builds(deps):
 
 def _plain(row) -> dict:
     """A row's values, with those of the models joined to it (the group's campaign, a seat's user, ...)."""
-    if isinstance(row, dict):
+    if isinstance(row, (dict, tuple)):
         return row
     return {**row.__data__, **{name: _plain(joined) for name, joined in row.__rel__.items()}}
 
