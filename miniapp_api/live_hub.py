@@ -11,7 +11,6 @@ import json
 import logging
 import queue
 import threading
-import time
 from collections import defaultdict
 
 log = logging.getLogger(__name__)
@@ -25,6 +24,8 @@ class LiveHub:
         self.lock = threading.Lock()
         self.ready = threading.Event()
         self._thread = None
+        self._stopping = threading.Event()
+        self._pubsub = None
 
     def subscribe(self, share_code: str) -> queue.Queue:
         """A queue that receives every event of the group from now on, as (event id, SSE frame)."""
@@ -47,11 +48,24 @@ class LiveHub:
         with self.lock:
             return sum(len(v) for v in self.listeners.values())
 
+    def stop(self) -> None:
+        """End the listener (an app torn down while Redis goes away, as at the end of a test run: without this
+        the thread kept reconnecting to a Redis that was gone, and said so on every try)."""
+        self._stopping.set()
+        pubsub = self._pubsub
+        if pubsub is not None:
+            try:
+                pubsub.close()  # wakes `listen`, which then ends quietly
+            except Exception:  # noqa: BLE001 — closing a connection already broken
+                pass
+        if self._thread is not None:
+            self._thread.join(5)
+
     def _listen(self) -> None:
         backoff = 0.5
-        while True:
+        while not self._stopping.is_set():
             try:
-                pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                self._pubsub = pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(self.channel_prefix + '*')
                 pubsub.get_message(timeout=1)  # the subscribe confirmation: we are listening
                 self.ready.set()
@@ -60,8 +74,10 @@ class LiveHub:
                     if message['type'] == 'pmessage':
                         self._deliver(message['channel'].decode()[len(self.channel_prefix):], message['data'])
             except Exception:  # noqa: BLE001 — Redis restarting: reconnect; clients catch up by Last-Event-ID
+                if self._stopping.is_set():
+                    return
                 log.exception('live hub lost Redis; reconnecting')
-                time.sleep(backoff)
+                self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 10)
 
     def _deliver(self, share_code: str, data: bytes) -> None:

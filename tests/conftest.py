@@ -148,5 +148,7 @@ def make_app(deps, database, redis_url, tmp_path):
         return app
     yield make
     for app in made:
+        if 'pinke_live_hub' in app.extensions:  # its listener would outlive the test's Redis, retrying
+            app.extensions['pinke_live_hub'].stop()
         app.extensions['pinke'].database.close()
     db.initialize(database)

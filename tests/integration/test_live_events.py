@@ -35,3 +35,5 @@ def test_one_hub_subscription_reaches_every_listener_of_a_group_and_no_other(dep
     assert other.empty()
     hub.unsubscribe('g1', a)
     assert hub.listener_count() == 2
+    hub.stop()  # the listener ends (an app torn down): no thread left retrying a Redis that goes away
+    assert not hub._thread.is_alive()

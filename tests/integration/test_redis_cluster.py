@@ -97,6 +97,7 @@ def test_live_events_of_topics_on_every_master_reach_one_hub(on_cluster):
         assert [inbox.get(timeout=10)[0] for _ in range(2)] == [1, 2]
     assert [e['paid_count'] for e in live_events.history_since(on_cluster.redis, on_cluster.key_prefix,
                                                                topics[0], 0)] == [1, 2]
+    hub.stop()  # before the cluster goes: its listener would keep retrying
 
 
 def test_two_app_instances_on_the_cluster_share_one_rate_limit(cluster, make_app, redis_url):
