@@ -6,6 +6,8 @@ undone. So a failing action is logged and the rest still run.
 """
 import logging
 
+from .redis_batch import batched
+
 log = logging.getLogger(__name__)
 
 
@@ -16,11 +18,13 @@ class AfterCommit:
     def add(self, fn, *args, **kwargs) -> None:
         self._actions.append((fn, args, kwargs))
 
-    def run(self) -> None:
-        for fn, args, kwargs in self._actions:
-            try:
-                fn(*args, **kwargs)
-            except Exception:  # noqa: BLE001 — recovered by the sweeper, see module docstring
-                log.exception('after-commit action %s failed; the sweeper will redo it',
-                              getattr(fn, '__name__', fn))
+    def run(self, redis=None) -> None:
+        """`redis`: the client whose deadline and live-event writes go out together at the end (redis_batch.py)."""
+        with batched(redis):
+            for fn, args, kwargs in self._actions:
+                try:
+                    fn(*args, **kwargs)
+                except Exception:  # noqa: BLE001 — recovered by the sweeper, see module docstring
+                    log.exception('after-commit action %s failed; the sweeper will redo it',
+                                  getattr(fn, '__name__', fn))
         self._actions.clear()

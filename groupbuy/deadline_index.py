@@ -12,6 +12,7 @@ One key, so the claim script touches a single slot and runs unchanged on a Redis
 lives on one master; docs/SCALING.md says why one sorted set is enough and when to shard it).
 """
 from . import job_catalogue
+from .redis_batch import pending
 
 CLAIM = """
 local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
@@ -40,8 +41,10 @@ class DeadlineIndex:
         self._claim = redis.register_script(CLAIM)
 
     def schedule(self, kind: str, item_id, due_ms: int) -> None:
-        """Remember that `kind` work on `item_id` is due at `due_ms` (a later call moves it)."""
-        self.redis.zadd(self.key, {item_key(kind, item_id): due_ms})
+        """Remember that `kind` work on `item_id` is due at `due_ms` (a later call moves it). After a commit it goes
+        out with the transition's other Redis writes (redis_batch.py)."""
+        batch = pending(self.redis)
+        (batch.pipe if batch else self.redis).zadd(self.key, {item_key(kind, item_id): due_ms})
 
     def schedule_many(self, due: dict[str, int], chunk: int = 5000) -> None:
         """{item_key(kind, *ids): due_ms} in a few round trips (start-up restore of a busy system). The keys

@@ -13,6 +13,7 @@ import json
 from . import tiers
 from .clock import iso
 from .models import User
+from .redis_batch import pending
 from .progress import Progress
 
 HISTORY = 200  # events kept per group for Last-Event-ID catch-up
@@ -47,13 +48,19 @@ def _keys(prefix: str, share_code: str) -> list[str]:
     return [f'{tag}:seq', f'{tag}:history']
 
 
-def publish(deps, share_code: str, kind: str, body: dict) -> int:
-    """Number, remember and broadcast one event. Returns its id."""
+def publish(deps, share_code: str, kind: str, body: dict) -> int | None:
+    """Number, remember and broadcast one event. Returns its id; None after a commit, where it goes out with the
+    transition's other Redis writes (redis_batch.py) and nobody waits for the id."""
     event = {'id': 0, 'type': kind, 'server_time': iso(deps.now()), **body}
     script = deps.redis.register_script(PUBLISH)
-    return int(script(keys=_keys(deps.key_prefix, share_code),
-                      args=[json.dumps(event, ensure_ascii=False, separators=(',', ':')), HISTORY, HISTORY_TTL_S,
-                            channel(deps.key_prefix, share_code)]))
+    keys = _keys(deps.key_prefix, share_code)
+    args = [json.dumps(event, ensure_ascii=False, separators=(',', ':')), HISTORY, HISTORY_TTL_S,
+            channel(deps.key_prefix, share_code)]
+    batch = pending(deps.redis)
+    if batch is not None:
+        batch.run_script(script, keys, args)
+        return None
+    return int(script(keys=keys, args=args))
 
 
 def history_since(redis, prefix: str, share_code: str, last_id: int) -> list[dict] | None:

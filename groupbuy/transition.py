@@ -43,4 +43,4 @@ def transition(deps, now=None):
     with transaction():
         yield t
     t.committed = True
-    t.after.run()
+    t.after.run(deps.redis)
