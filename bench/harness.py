@@ -597,6 +597,20 @@ def cmdline(pid: int) -> str:
         return ''
 
 
+def role_of(cmd: str) -> str:
+    """Which part of the stack a process of `flask up` is, by its command line: web (gunicorn), sandbox, redis,
+    jobs (`flask up` itself, RQ workers, the scheduler), else other."""
+    if 'gunicorn' in cmd:
+        return 'web'
+    if 'wechat_sandbox' in cmd:
+        return 'sandbox'
+    if 'redis-server' in cmd:
+        return 'redis'
+    if 'flask' in cmd and {'worker', 'scheduler', 'up'} & set(cmd.split()):
+        return 'jobs'
+    return 'other'
+
+
 def started(pid: int) -> int | None:
     """When the process started (clock ticks since boot): with the pid, its identity. None when it is
     gone or only a zombie."""

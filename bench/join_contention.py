@@ -327,16 +327,7 @@ class CpuProbe:
             cmd = ' '.join(proc.cmdline())
         except psutil.Error:
             return 'gone'
-        if 'gunicorn' in cmd:
-            return 'web'
-        if 'wechat_sandbox' in cmd:
-            return 'sandbox'
-        if 'redis-server' in cmd:
-            return 'redis'
-        words = cmd.split()
-        if 'flask' in cmd and {'worker', 'scheduler', 'up'} & set(words):
-            return 'jobs'   # `flask up` itself, RQ workers (any queues), the scheduler
-        return 'other'
+        return harness.role_of(cmd)
 
     def __call__(self) -> tuple[float, dict]:
         seconds = Counter()

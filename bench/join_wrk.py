@@ -133,26 +133,13 @@ class Postgres:
 
 # --- CPU from /proc ------------------------------------------------------------------------------------
 
-def role(pid: int) -> str | None:
-    cmd = harness.cmdline(pid)
-    if 'gunicorn' in cmd:
-        return 'web'
-    if 'wechat_sandbox' in cmd:
-        return 'sandbox'
-    if 'redis-server' in cmd:
-        return 'redis'
-    if 'flask' in cmd:
-        return 'jobs'   # RQ workers, the scheduler, `flask up` itself
-    return None
-
-
 def cpu_by_role(server: Server, database: str | None) -> Counter:
     """CPU seconds so far of the server's processes by role, and of the run database's PostgreSQL backends
     (`postgres: <user> <database> ...`, whoever's children they are)."""
     seconds = Counter()
     for pid in harness.descendants(server.proc.pid) + [server.proc.pid]:
-        r = role(pid)
-        if r:
+        r = harness.role_of(harness.cmdline(pid))
+        if r != 'other':
             seconds[r] += harness.cpu_s(pid)
     if database:
         for entry in os.listdir('/proc'):

@@ -5,9 +5,10 @@ wechatpy calls `session.request(method, url, data=..., headers=..., timeout=...,
 urllib3 doing what never applies to one XML POST to one host (cookies, auth, hooks, redirects, URL
 re-encoding, a Protocol isinstance check per call). This keeps urllib3 (the pool, TLS, proxies, timeouts)
 and requests' exceptions, which wechatpy and `gateways/wechat_pay.py` catch (both are OSErrors)."""
+from urllib.parse import urlsplit
+
 import requests
 import urllib3
-from requests.utils import get_environ_proxies
 
 
 class PayHttp:
@@ -16,17 +17,18 @@ class PayHttp:
     the merchant certificate, when set, presented on every connection (refunds need it)."""
 
     def __init__(self, base_url: str, pool_size: int, cert: tuple[str, str] | None = None):
-        settings = requests.Session().merge_environment_settings(base_url, {}, None, None, None)
-        tls = dict(cert_reqs='CERT_REQUIRED', ca_certs=settings['verify'] if isinstance(settings['verify'], str)
+        found = requests.Session().merge_environment_settings(base_url, {}, None, None, None)  # as requests reads them
+        tls = dict(cert_reqs='CERT_REQUIRED', ca_certs=found['verify'] if isinstance(found['verify'], str)
                    else requests.certs.where())
         if cert:
             tls.update(cert_file=cert[0], key_file=cert[1])
-        proxy = get_environ_proxies(base_url).get(base_url.split(':', 1)[0])
+        where = urlsplit(base_url)
+        proxy = found['proxies'].get(where.scheme)
         self.manager = (urllib3.ProxyManager(proxy, maxsize=pool_size, block=False, **tls) if proxy
                         else urllib3.PoolManager(maxsize=pool_size, block=False, **tls))
         # one host: its pool, not a lookup per call (through a proxy the manager knows what each request needs)
         self.pool = None if proxy else self.manager.connection_from_url(base_url)
-        self.origin = base_url.split('://', 1)[0] + '://' + base_url.split('://', 1)[1].split('/', 1)[0]
+        self.origin = f'{where.scheme}://{where.netloc}'
 
     def request(self, method: str, url: str, data=None, headers=None, timeout=None, **_ignored):
         """`cert` is among what is ignored: the pool presents the merchant certificate it was made with."""

@@ -56,17 +56,26 @@ class Progress:
         return f'{self.status}-{self.paid}-{deadline}'
 
 
-def query():
-    """Groups with campaign, course, leader and their seat counts: filter it, then `from_row` each."""
-    return (Group.select(Group, Campaign, Course, User,
-                         fn.COUNT(Seat.id).filter(Seat.status == 'paid').alias('paid_count'),
-                         fn.COUNT(Seat.id).filter(Seat.status == 'reserved').alias('reserved_count'),
-                         CampaignCourse.select(fn.COUNT(CampaignCourse.id))
-                         .where(CampaignCourse.campaign == Campaign.id).alias('extra_courses'))
-            .join(Campaign).join(Course)
+def _per_group(*columns):
+    """Groups joined to their campaign, course, leader and seats, one row per group: `columns` over them."""
+    return (Group.select(*columns).join(Campaign).join(Course)
             .switch(Group).join(User, on=(Group.leader == User.id), attr='leader')
             .switch(Group).join(Seat, JOIN.LEFT_OUTER, on=(Seat.group == Group.id))
             .group_by(Group.id, Campaign.id, Course.id, User.id))
+
+
+def _seats(status: str):
+    return fn.COUNT(Seat.id).filter(Seat.status == status)
+
+
+def _extra_courses():
+    return CampaignCourse.select(fn.COUNT(CampaignCourse.id)).where(CampaignCourse.campaign == Campaign.id)
+
+
+def query():
+    """Groups with campaign, course, leader and their seat counts: filter it, then `from_row` each."""
+    return _per_group(Group, Campaign, Course, User, _seats('paid').alias('paid_count'),
+                      _seats('reserved').alias('reserved_count'), _extra_courses().alias('extra_courses'))
 
 
 def from_row(group: Group) -> Progress:
@@ -84,23 +93,16 @@ def _one_group():
     """`query()` narrowed to the columns a Progress holds, as plain rows: one group's progress is read by every
     transition and group page (after a join's commit, for its live event), and making four models of ~60
     columns cost more than the statement (tests/integration/test_prepared.py: same Progress as `from_row`)."""
-    return (Group.select(Group.id, Group.campaign, Group.share_code, Group.status, Group.size,
-                         fn.COUNT(Seat.id).filter(Seat.status == 'paid'),
-                         fn.COUNT(Seat.id).filter(Seat.status == 'reserved'), Group.deadline_at, Course.title,
-                         Course.cover_url, Group.price_fen, Course.price_fen, User.nickname, User.avatar_url,
-                         Group.tiers, CampaignCourse.select(fn.COUNT(CampaignCourse.id))
-                         .where(CampaignCourse.campaign == Campaign.id))
-            .join(Campaign).join(Course)
-            .switch(Group).join(User, on=(Group.leader == User.id))
-            .switch(Group).join(Seat, JOIN.LEFT_OUTER, on=(Seat.group == Group.id))
-            .group_by(Group.id, Campaign.id, Course.id, User.id))
+    return _per_group(Group.id, Group.campaign, Group.share_code, Group.status, Group.size, _seats('paid'),
+                      _seats('reserved'), Group.deadline_at, Course.title, Course.cover_url, Group.price_fen,
+                      Course.price_fen, User.nickname, User.avatar_url, Group.tiers, _extra_courses())
 
 
 def _from_tuple(row) -> Progress:
     (group_id, campaign_id, share_code, status, size, paid, reserved, deadline_at, title, cover_url, price_fen,
      list_price_fen, nickname, avatar_url, tiers_json, extra_courses) = row
     return Progress(group_id=group_id, campaign_id=campaign_id, share_code=share_code, status=status, size=size,
-                    paid=paid, reserved=reserved, deadline_at=Group.deadline_at.python_value(deadline_at),
+                    paid=paid, reserved=reserved, deadline_at=deadline_at,
                     course_title=title, cover_url=cover_url, price_fen=price_fen, list_price_fen=list_price_fen,
                     leader_nickname=nickname, leader_avatar_url=avatar_url, tiers=tiers.parse(tiers_json),
                     courses=1 + (extra_courses or 0))

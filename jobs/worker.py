@@ -27,7 +27,6 @@ class Worker(SimpleWorker):
 def run_worker(make_worker, burst: bool = False, first_wait_s: float = 0.5, max_wait_s: float = 15.0) -> None:
     """Run `make_worker()` until a signal stops it (or, `burst`, until the queues are empty); after a quit on
     an error, wait for Redis (doubling the wait up to `max_wait_s`) and start a new one."""
-    wait = first_wait_s
     while True:
         worker = make_worker()
         try:
@@ -35,17 +34,17 @@ def run_worker(make_worker, burst: bool = False, first_wait_s: float = 0.5, max_
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             log.warning('worker %s lost Redis (%s)', worker.name, exc)
         else:
-            if burst or worker.asked_to_stop:
+            if burst:
                 return
         if worker.asked_to_stop:
             return
         log.warning('worker %s quit on an error; a new worker starts once Redis answers', worker.name)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's handlers talk to Redis: a signal now just ends us
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        wait = first_wait_s
         while not _answers(worker.connection):
             time.sleep(wait)
             wait = min(wait * 2, max_wait_s)
-        wait = first_wait_s
 
 
 def _answers(connection) -> bool:

@@ -5,6 +5,7 @@ streams open), kept from public addresses; JSON log lines carrying the request's
 The app runs in this process on the real database and Redis; its metrics directory is the test session's
 (tests/conftest.py), so each test reads how a number moved, not its value."""
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -25,26 +26,16 @@ from tests.integration.test_group_lifecycle import open_and_form
 from tests.integration.test_rate_limits import forming_group, join
 from tests.integration.test_user_tokens import token_for
 from tests.support.builders import campaign, user
-from tests.support.sandbox_server import running_sandbox
 
 ADMIN = 'ops-admin-' + secrets.token_hex(8)
 PUBLIC = '203.0.113.7'  # TEST-NET-3: a public address
 
 
-@pytest.fixture(scope='module')
-def sandbox_port():
-    with running_sandbox() as (_, base):
-        yield int(base.rsplit(':', 1)[1])
-
-
 @pytest.fixture
-def make(make_app, clock, sandbox_port):
-    """`make(**settings)`: the app on the sandbox (logins, prepay ids) and on the test's clock."""
-    def build(**settings):
-        app = make_app(sandbox_port=sandbox_port, admin_token=ADMIN, **settings)
-        app.extensions['pinke'].deps.clock = clock
-        return app
-    return build
+def make(on_sandbox):
+    """`make(**settings)`: the app on the sandbox and the test's clock (tests/integration/conftest.py), with the
+    admin token the scrapes use."""
+    return functools.partial(on_sandbox, admin_token=ADMIN)
 
 
 @pytest.fixture

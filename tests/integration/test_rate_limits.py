@@ -25,26 +25,15 @@ from tests.integration.test_group_lifecycle import open_and_form
 from tests.integration.test_user_tokens import token_for
 from tests.support.builders import campaign, pay, user
 from tests.support.console import operator, sign_in
-from tests.support.sandbox_server import running_sandbox
 from wsgi import register_blueprints
 
 DEVICE, OTHER_DEVICE = 'dev-' + 'a' * 20, 'dev-' + 'b' * 20
 
 
-@pytest.fixture(scope='module')
-def sandbox_port():
-    with running_sandbox() as (_, base):
-        yield int(base.rsplit(':', 1)[1])
-
-
 @pytest.fixture
-def make(make_app, clock, sandbox_port):
-    """`make(**settings)`: the app on the sandbox (logins, prepay ids) and on the test's clock."""
-    def build(**settings):
-        app = make_app(sandbox_port=sandbox_port, **settings)
-        app.extensions['pinke'].deps.clock = clock
-        return app
-    return build
+def make(on_sandbox):
+    """`make(**settings)`: the app on the sandbox and the test's clock (tests/integration/conftest.py)."""
+    return on_sandbox
 
 
 def wxlogin(app, who: str = 'amy', device: str | None = None, address: str = '127.0.0.1', **headers):

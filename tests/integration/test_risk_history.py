@@ -8,7 +8,7 @@ from groupbuy.risk import blocklist, history
 from groupbuy.risk.rules import RuleConfig
 from groupbuy.risk.signals import Signals
 from tests.integration.test_group_lifecycle import open_and_form
-from tests.integration.test_rate_limits import join, make, sandbox_port  # noqa: F401 — fixtures
+from tests.integration.test_rate_limits import join, make  # noqa: F401 — a fixture
 from tests.integration.test_user_tokens import token_for
 from tests.support.builders import campaign, user
 

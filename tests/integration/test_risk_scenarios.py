@@ -11,7 +11,7 @@ from groupbuy.risk import blocklist, review
 from groupbuy.risk.replay import replay
 from groupbuy.risk.rules import RuleConfig
 from tests.integration.test_group_lifecycle import confirm_refunds
-from tests.integration.test_rate_limits import join, make, sandbox_port  # noqa: F401 — fixtures
+from tests.integration.test_rate_limits import join, make  # noqa: F401 — a fixture
 from tests.integration.test_user_tokens import token_for
 from tests.support.builders import campaign, pay, user
 
