@@ -159,10 +159,10 @@ def loadavg_text() -> str:
     return '/'.join(f'{x:.2f}' for x in load) if load else '?'
 
 
-def fmt_ms(x: float, fine: bool = False) -> str:
+def fmt_ms(x: float | None, fine: bool = False) -> str:
     """Milliseconds to three significant figures or so: 0 decimals from 100, 1 below (2 below 10 if
-    `fine`); '-' for nan."""
-    if x != x:
+    `fine`); '-' for nan, and for None (a JSON report's nan: `flask simulate` with no group settled by its deadline)."""
+    if x is None or x != x:
         return '-'
     if fine and x < 10:
         return f'{x:.2f}'

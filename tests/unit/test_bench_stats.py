@@ -84,6 +84,7 @@ def test_table_and_ms():
     assert harness.table([('n', 'r'), ('name', 'l')], [[1, 'a'], [20, 'bb']]) == [
         '| n | name |', '|--:|:--|', '| 1 | a |', '| 20 | bb |']
     assert [harness.fmt_ms(x) for x in (5.678, 47.61, 166.4, float('nan'))] == ['5.7', '47.6', '166', '-']
+    assert harness.fmt_ms(None) == '-'  # a JSON report's nan (flask simulate: no group settled by its deadline)
     assert [harness.fmt_ms(x, fine=True) for x in (5.678, 22.44, 112.3)] == ['5.68', '22.4', '112']
 
 

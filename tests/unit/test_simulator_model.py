@@ -78,3 +78,15 @@ def test_the_advice_recommends_the_most_money_per_leader_among_rules_that_keep_e
     assert [r['verdict'][:2] for r in advice['rows']] == ['成团', '推荐', '', '无结']
     assert advise(cells, min_success=0.99)['recommended']['rules'] == '3人 ¥4900'  # none good: the best 成团率
     assert advise([cell(4, 3, 14900, None, None)])['recommended'] is None
+
+
+def test_the_system_table_prints_a_run_where_no_group_was_settled_by_its_deadline():
+    """Every group filled before its deadline: no deadline lag to show (None in the JSON report), shown as '-'
+    instead of failing the whole report (it did, in a CI run)."""
+    from simulator import report
+    figures = {'joins': 3, 'joins_per_s': 1.5, 'join_p50_ms': 12.0, 'join_p99_ms': 30.0, 'requests': 20,
+               'errors': 0, 'rate_limited': 0, 'deadline_lag_p50_ms': None, 'deadline_lag_p99_ms': None,
+               'deadline_lag_max_ms': None, 'deadline_settled_groups': 0, 'unsettled_groups': 0,
+               'oversold_seats': 0, 'audit_clean': True, 'simulator_behind_p99_ms': 5.0, 'load_avg': None}
+    lines = '\n'.join(report.system_table(figures))
+    assert '| deadline lag p50 / p99 / max ms | - / - / - (0 groups) |' in lines
