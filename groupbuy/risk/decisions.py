@@ -5,6 +5,7 @@ is logged inside the caller's write transaction (`keep`), so a join that fails l
 the join still writes once. The messages people see never name the rule that refused them."""
 import dataclasses
 import datetime as dt
+import functools
 
 from .. import errors, prepared
 from ..db import transaction
@@ -22,8 +23,13 @@ class Verdict:
 
 
 def rules_of(campaign: Campaign) -> RuleConfig:
+    return _rules_from(campaign.risk_rules)
+
+
+@functools.lru_cache(maxsize=256)  # one frozen RuleConfig per settings text: its `version` hash is made once
+def _rules_from(raw: str | None) -> RuleConfig:
     try:
-        return RuleConfig.from_json(campaign.risk_rules)
+        return RuleConfig.from_json(raw)
     except ValueError:  # stored by an older release or by hand: the defaults, rather than no rules at all
         return RuleConfig()
 

@@ -18,13 +18,18 @@ class Signals:
     @property
     def public(self) -> bool:
         """A public address: a private or loopback one means a proxy we were not told about (PROXY_HOPS)."""
-        try:
-            return ipaddress.ip_address(self.ip).is_global
-        except ValueError:
-            return False
+        return is_public(self.ip)
 
     def as_dict(self) -> dict:
         return {**asdict(self), 'network': self.network}
+
+
+@functools.lru_cache(maxsize=4096)  # read twice per join; ipaddress parsing is not cheap
+def is_public(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).is_global
+    except ValueError:
+        return False
 
 
 @functools.lru_cache(maxsize=4096)  # read several times per join by the rules; ipaddress parsing is not cheap
