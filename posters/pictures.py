@@ -1,9 +1,12 @@
 """A group's pictures, made when asked and kept in Redis until the group changes.
 
 The cache key carries `Progress.version` (status, paid seats, deadline), so a join or a
-settlement makes the next request draw a new poster; old ones expire on their own. Covers and
-avatars are fetched only from `POSTER_IMAGE_HOSTS` (WeChat's avatar CDN, the sandbox), never
-from any URL a user typed: the server must not be made to fetch arbitrary addresses.
+settlement makes the next request draw a new poster; old ones expire on their own. It also names
+the font (`fonts.font_tag`): a picture drawn with boxes for Chinese (no CJK font, a broken install)
+is drawn again once a CJK font is there, never served from the cache.
+
+Covers and avatars are fetched only from `POSTER_IMAGE_HOSTS` (WeChat's avatar CDN, the sandbox),
+never from any URL a user typed: the server must not be made to fetch arbitrary addresses.
 """
 import datetime as dt
 import io
@@ -20,7 +23,7 @@ from groupbuy.sharing import status_line
 from groupbuy.wording import deadline_text, yuan
 
 from .drawing import PosterContent, draw_card_thumb, draw_poster
-from .fonts import cjk_font_path
+from .fonts import cjk_font_path, font_tag
 
 log = logging.getLogger(__name__)
 POSTER_TTL_S = 24 * 3600
@@ -62,15 +65,15 @@ def card_banner(p: Progress, now: dt.datetime) -> str:
 
 
 def group_poster(rt, p: Progress, ref: str | None, now: dt.datetime) -> bytes:
-    key = f'{rt.settings.key_prefix}poster:{p.share_code}:{p.version}:{ref or "-"}'
+    font_path, font = _font(rt)
+    key = f'{rt.settings.key_prefix}poster:{p.share_code}:{p.version}:{ref or "-"}:{font}'
     cached = rt.redis.get(key)
     if cached:
         return cached
     hosts = _hosts(rt.settings)
     content = PosterContent(**poster_words(p, now), size=p.size, paid=p.paid,
                             code_png=wxa_code(rt, p.share_code, ref), cover=fetch_image(p.cover_url, hosts),
-                            avatar=fetch_image(p.leader_avatar_url, hosts),
-                            font_path=cjk_font_path(rt.settings.poster_font))
+                            avatar=fetch_image(p.leader_avatar_url, hosts), font_path=font_path)
     png = draw_poster(content)
     rt.redis.set(key, png, ex=POSTER_TTL_S)
     return png
@@ -78,12 +81,13 @@ def group_poster(rt, p: Progress, ref: str | None, now: dt.datetime) -> bytes:
 
 def card_png(rt, p: Progress, now: dt.datetime) -> bytes:
     """The 5:4 card picture: the mini-program share card's image and the bot card's thumbnail."""
-    key = f'{rt.settings.key_prefix}card:{p.share_code}:{p.version}'
+    font_path, font = _font(rt)
+    key = f'{rt.settings.key_prefix}card:{p.share_code}:{p.version}:{font}'
     cached = rt.redis.get(key)
     if cached:
         return cached
     png = draw_card_thumb(fetch_image(p.cover_url, _hosts(rt.settings)), p.course_title, card_banner(p, now),
-                          font_path=cjk_font_path(rt.settings.poster_font))
+                          font_path=font_path)
     rt.redis.set(key, png, ex=POSTER_TTL_S)
     return png
 
@@ -91,7 +95,8 @@ def card_png(rt, p: Progress, now: dt.datetime) -> bytes:
 def card_thumb_media_id(rt, p: Progress, now: dt.datetime) -> str:
     """media_id of the card picture on the official account, uploaded once per group version.
     Raises WeChatUnavailable."""
-    key = f'{rt.settings.key_prefix}cardthumb:{p.share_code}:{p.version}'
+    _, font = _font(rt)  # a card uploaded with boxes for Chinese is uploaded again
+    key = f'{rt.settings.key_prefix}cardthumb:{p.share_code}:{p.version}:{font}'
     cached = rt.redis.get(key)
     if cached:
         return cached.decode()
@@ -119,6 +124,12 @@ def fetch_image(url: str | None, allowed_hosts: set[str]) -> Image.Image | None:
     except Exception as exc:  # noqa: BLE001 — any bad picture falls back to a drawn one
         log.info('poster picture %s not used: %s', url, exc)
         return None
+
+
+def _font(rt) -> tuple[str | None, str]:
+    """The pictures' font and its name in cache keys (`fonts.font_tag`)."""
+    path = cjk_font_path(rt.settings.poster_font)
+    return path, font_tag(path)
 
 
 def _hosts(settings) -> set[str]:

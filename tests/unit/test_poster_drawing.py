@@ -63,9 +63,23 @@ def test_the_card_picture_is_five_by_four():
     assert (image.format, image.size) == ('PNG', THUMB_SIZE)
 
 
-def test_the_configured_font_is_used_when_it_is_a_file(tmp_path):
-    """POSTER_FONT (Settings.poster_font) is preferred; a path that is no file falls back to an installed one."""
+def test_the_configured_font_is_used_when_it_is_a_font_file(tmp_path):
+    """POSTER_FONT (Settings.poster_font) is preferred; a path that is no font falls back to the shipped one."""
     mine = tmp_path / 'mine.ttc'
-    mine.write_bytes(b'')
+    mine.symlink_to(fonts.shipped_font_path())
     assert fonts.cjk_font_path(str(mine)) == str(mine)
-    assert fonts.cjk_font_path(str(tmp_path / 'missing.ttc')) == fonts.cjk_font_path()
+    empty = tmp_path / 'empty.ttc'
+    empty.write_bytes(b'')
+    assert fonts.cjk_font_path(str(empty)) == fonts.cjk_font_path(str(tmp_path / 'missing.ttc')) == \
+        fonts.shipped_font_path()
+
+
+def test_the_shipped_font_comes_before_system_fonts_and_writes_simplified_chinese():
+    """Noto Sans CJK from requirements.txt, whatever the machine has installed; its collection's SC face
+    (the first face is Japanese, whose forms differ for some characters)."""
+    assert fonts.cjk_font_path() == fonts.shipped_font_path()
+    assert fonts.font(20).getname() == ('Noto Sans CJK SC', 'Regular')
+
+
+def test_pictures_drawn_with_and_without_a_cjk_font_are_cached_apart():
+    assert fonts.font_tag(None) == fonts.NO_CJK_FONT != fonts.font_tag(fonts.shipped_font_path())
