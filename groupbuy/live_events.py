@@ -9,6 +9,7 @@ codes are letters, digits, '-' and '_', so the two never collide, and the histor
 and Last-Event-ID catch-up serve both unchanged.
 """
 import json
+import weakref
 
 from . import tiers
 from .clock import iso
@@ -34,6 +35,16 @@ return id
 """
 
 
+_SCRIPTS = weakref.WeakKeyDictionary()  # Redis client -> its PUBLISH Script (registering hashes the text again)
+
+
+def _publish_script(redis):
+    script = _SCRIPTS.get(redis)
+    if script is None:
+        script = _SCRIPTS[redis] = redis.register_script(PUBLISH)
+    return script
+
+
 def room_topic(room_id: int) -> str:
     """The live topic of a warm-up live room (groupbuy/rooms)."""
     return f'room:{room_id}'
@@ -52,7 +63,7 @@ def publish(deps, share_code: str, kind: str, body: dict) -> int | None:
     """Number, remember and broadcast one event. Returns its id; None after a commit, where it goes out with the
     transition's other Redis writes (redis_batch.py) and nobody waits for the id."""
     event = {'id': 0, 'type': kind, 'server_time': iso(deps.now()), **body}
-    script = deps.redis.register_script(PUBLISH)
+    script = _publish_script(deps.redis)
     keys = _keys(deps.key_prefix, share_code)
     args = [json.dumps(event, ensure_ascii=False, separators=(',', ':')), HISTORY, HISTORY_TTL_S,
             channel(deps.key_prefix, share_code)]

@@ -9,7 +9,7 @@ _PAID = Prepared(lambda group_id: Seat.select(Seat, User, Order.id, Order.course
 
 def paid_members(group: Group) -> list[Seat]:
     """Paid seats with their users, in the order they joined (the avatar row; every group answer shows it)."""
-    return list(_PAID.rows(group_id=group.id))
+    return list(iter(_PAID.rows(group_id=group.id)))  # list() of the wrapper itself would read the rows twice (len)
 
 
 def paid_member_ids(group_id: int) -> list[int]:

@@ -30,10 +30,12 @@ def test_the_join_s_prepared_reads_are_the_statements_peewee_builds(deps):
 
 
 def _plain(row) -> dict:
-    """A row's values, with those of the models joined to it (the group's campaign, a seat's user, ...)."""
+    """A row's model, values and changed-since-read marks, with those of the models joined to it (the group's
+    campaign, a seat's user, ...)."""
     if isinstance(row, (dict, tuple)):
         return row
-    return {**row.__data__, **{name: _plain(joined) for name, joined in row.__rel__.items()}}
+    return {'__class__': type(row), '__dirty__': set(row._dirty), **row.__data__,
+            **{name: _plain(joined) for name, joined in row.__rel__.items()}}
 
 
 def test_a_prepared_read_answers_what_the_fresh_query_answers(deps):
@@ -60,6 +62,8 @@ def test_a_prepared_insert_stores_what_model_create_stores(deps):
                   coupon_id=None, status='created', prepay_id=None, created_at=now)
     made = [prepared.create(Order, out_trade_no='PKprepared1', **values),
             Order.create(out_trade_no='PKcreated1', **values)]
+    assert ({**_plain(made[0]), 'id': None, 'out_trade_no': None}
+            == {**_plain(made[1]), 'id': None, 'out_trade_no': None})  # the instances handed back, joins included
     ours, theirs = (Order.get_by_id(o.id).__data__ for o in made)
     assert made[0].id != made[1].id and ours.pop('id') and theirs.pop('id')
     assert {**ours, 'out_trade_no': None} == {**theirs, 'out_trade_no': None}
