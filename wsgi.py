@@ -5,6 +5,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config.settings import ConfigError, Settings, export_metrics_dir
 from config.wiring import bootstrap
 
+MAX_BODY = 256 * 1024  # the largest request body taken (413 beyond): JSON forms, WeChat's XML callbacks
+
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from the environment (and `config` overrides). Nothing connects at import."""
@@ -15,11 +17,11 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     from miniapp_api.admission import Admission  # the line at the door: no more requests inside than the pool holds
     app.wsgi_app = Admission(app.wsgi_app, settings.web_in_flight or settings.database_pool_size,
-                             settings.web_queue_wait_s)
+                             settings.web_queue_wait_s, MAX_BODY)
     if settings.proxy_hops:  # the client's address is what the nearest PROXY_HOPS proxies put in X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=0, x_host=0, x_port=0, x_prefix=0)
     app.config.update(SECRET_KEY=settings.secret_key, ADMIN_TOKEN=settings.admin_token,
-                      MAX_CONTENT_LENGTH=256 * 1024, TESTING=settings.testing)
+                      MAX_CONTENT_LENGTH=MAX_BODY, TESTING=settings.testing)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     from config import logs

@@ -67,3 +67,50 @@ def test_an_open_live_stream_holds_no_place_in_the_line(app, deps):
         assert app.test_client().get('/healthz').status_code == 200  # the only place is free
     finally:
         stream.close()
+
+
+class _SlowBody:
+    """A request body whose client has sent nothing yet: reading blocks until the test lets the bytes through.
+    (werkzeug's test client measures a body by seeking, hence tell/seek.)"""
+
+    def __init__(self, body: bytes):
+        self.body, self.at = body, 0
+        self.sent, self.reading = threading.Event(), threading.Event()
+
+    def tell(self):
+        return self.at
+
+    def seek(self, offset, whence=0):
+        self.at = len(self.body) if whence == 2 else offset
+        return self.at
+
+    def read(self, size=-1):
+        self.reading.set()
+        assert self.sent.wait(30)
+        size = len(self.body) - self.at if size is None or size < 0 else size
+        chunk = self.body[self.at:self.at + size]
+        self.at += len(chunk)
+        return chunk
+
+
+def test_a_client_sending_its_body_slowly_holds_no_place_inside(make_app):
+    app = make_app(web_in_flight=1, web_queue_wait_s=0.5)
+    body = _SlowBody(b'{}')
+    slow = {}
+    sender = threading.Thread(target=lambda: slow.update(answer=app.test_client().post(
+        '/api/auth/wxlogin', input_stream=body, content_type='application/json', content_length=2)))
+    sender.start()
+    try:
+        assert body.reading.wait(30)  # the slow client's body is being read; none of it has come yet
+        assert app.test_client().get('/healthz').status_code == 200  # the one place inside is free
+    finally:
+        body.sent.set()
+        sender.join(30)
+    assert slow['answer'].status_code == 400  # then it is served like any other (a login without a code)
+    assert slow['answer'].get_json()['error']['code'] == 'invalid_input'
+
+
+def test_a_body_over_the_limit_is_refused_413_without_being_read_first(make_app):
+    app = make_app(web_in_flight=1)
+    answer = app.test_client().post('/api/auth/wxlogin', data=b'x' * (300 * 1024), content_type='application/json')
+    assert answer.status_code == 413 and answer.get_json()['error']['code']
