@@ -78,12 +78,16 @@ class Settings:
     wechat_oa_app_secret: str = ''
     wechat_oa_token: str = ''  # the bot callback's token
     wechat_oa_aes_key: str = ''  # EncodingAESKey: encrypted (safe) mode
+    # the official account's appid is bound to the merchant (商户平台 → AppID账号管理) and the H5 page's URL prefix is
+    # a JSAPI payment directory: the H5 group page in WeChat's browser joins and pays right there. Off: it offers the
+    # mini-program instead (docs/WECHAT_SETUP.md)
+    wechat_oa_pay: bool = True
     wechat_open_base_url: str = ''
     wechat_mp_base_url: str = ''
     wechat_app_username: str = ''  # the mini-program's original id (gh_...): the H5 page's open button
     miniapp_group_page: str = 'pages/group/index'
     poster_image_hosts: str = ''  # hosts a poster may fetch covers and avatars from
-    poster_font: str = ''  # a CJK font file for posters; '' (or no such file) finds an installed one
+    poster_font: str = ''  # a CJK font file for posters; '' (or no font there): the shipped Noto Sans CJK
     live_heartbeat_s: float = 15.0  # the live event stream's heartbeat: keeps proxies from closing it
     proxy_hops: int = 0  # proxies in front of us that append to X-Forwarded-For; 0: trust none (wsgi.py)
     # Operations (README "Operations: metrics and logs"): 'json' (one object a line) or 'text'; '' is json with

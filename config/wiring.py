@@ -16,7 +16,7 @@ from gateways.messenger import WeChatMessenger
 from gateways.sms import LoggingSmsProvider
 from gateways.wechat import make_client
 from gateways.wechat_oa import make_oa_client
-from gateways.wechat_pay import WeChatPayGateway, make_pay
+from gateways.wechat_pay import WeChatPayGateway, make_oa_pay, make_pay
 
 from . import embedded_redis
 from .settings import REDIS_CLUSTER, Settings
@@ -32,6 +32,12 @@ class Runtime:
     wechat_pay: object
     queues: object
     oa_client: object = None  # the official account (bot, H5 OAuth, JS-SDK, OA template messages)
+    oa_pay: object = None  # wechatpy's Pay client for the official account's appid (H5 pages in WeChat), or None
+
+    @property
+    def pay_clients(self) -> dict:
+        """appid -> wechatpy's Pay client, for each appid bound to our merchant: what a notification's appid must be."""
+        return {pay.appid: pay for pay in (self.wechat_pay, self.oa_pay) if pay is not None}
 
 
 def open_database(settings: Settings):
@@ -105,8 +111,10 @@ def bootstrap(settings: Settings) -> Runtime:
     redis = open_redis(settings)
     client = make_client(settings, redis)
     pay = make_pay(settings)
+    oa_pay = make_oa_pay(settings, pay)  # one merchant, the official account's appid bound to it too
     gateway = WeChatPayGateway(pay, notify_url=f'{settings.public_base_url}/api/pay/notify',
-                               refund_notify_url=f'{settings.public_base_url}/api/pay/refund-notify')
+                               refund_notify_url=f'{settings.public_base_url}/api/pay/refund-notify',
+                               official_account=oa_pay)
     queues = JobQueues(open_rq_redis(settings, redis), settings.key_prefix, settings.retry_intervals)
     oa_client = make_oa_client(settings, redis)
     messenger = WeChatMessenger(client, oa_client, settings.wechat_app_id, LoggingSmsProvider(),
@@ -118,4 +126,4 @@ def bootstrap(settings: Settings) -> Runtime:
                 quiet_tz=settings.quiet_tz)
     return Runtime(settings=settings, database=database, redis=redis, deps=deps,
                    wechat_client=client, wechat_pay=pay, queues=queues,
-                   oa_client=oa_client)
+                   oa_client=oa_client, oa_pay=oa_pay)

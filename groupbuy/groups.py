@@ -12,7 +12,7 @@ from .domain_events import GroupOpened, SeatReserved
 from .models import Campaign, Course, Enrollment, Group, Order, Seat, User
 from .payments import seat_paid
 from .prepared import Prepared
-from .ports import GatewayError
+from .ports import MINIAPP, OFFICIAL_ACCOUNT, GatewayError
 from .progress import Progress, progress_of_group
 from .risk import decisions as risk
 from .risk.signals import Signals
@@ -79,9 +79,11 @@ def open_group(deps, user: User, campaign_id: int, client: Signals | str, course
 
 
 def join_group(deps, user: User, share_code: str, client: Signals | str, course_id: int | None = None,
-               coupon_id: int | None = None) -> Checkout:
+               coupon_id: int | None = None, door: str = MINIAPP) -> Checkout:
     """Take a seat in someone's group for the pay window and start payment. `client`: who is asking;
-    `course_id`: the member's pick in a cross-course campaign; `coupon_id`: a coupon of theirs to spend.
+    `course_id`: the member's pick in a cross-course campaign; `coupon_id`: a coupon of theirs to spend; `door`:
+    where they pay (ports.PAY_DOORS: the mini-program, or the official account for a page in WeChat's browser),
+    which picks the appid and the openid WeChat makes the order for.
     Raises NotFound, InvalidInput, OwnGroup, GroupClosed, GroupFull, AlreadyJoined, CampaignNotActive,
     AlreadyEnrolled, AlreadyBuying, LimitReached, RiskRefused, VerificationRequired, CouponUnavailable,
     PaymentUnavailable.
@@ -118,7 +120,7 @@ def join_group(deps, user: User, share_code: str, client: Signals | str, course_
         raise {'full': errors.GroupFull, 'already': errors.AlreadyJoined}.get(verdict, errors.GroupClosed)()
     trade_no = _new_trade_no(now)
     try:
-        prepay = _prepay(deps, user, group, trade_no, group.price_fen - discount, until, signals.ip)
+        prepay = _prepay(deps, user, group, trade_no, group.price_fen - discount, until, signals.ip, door)
     except BaseException:
         deps.ledger.release(group.id, user.id, to_ms(until))
         raise
@@ -128,7 +130,7 @@ def join_group(deps, user: User, share_code: str, client: Signals | str, course_
             _ensure_may_buy(user, campaign, lock=True, group=group, course_id=course_id)
             order, seat = _create_order_and_seat(group, user, 'member', group.price_fen - discount, until, now,
                                                  trade_no, prepay.prepay_id, course_id=course_id,
-                                                 discount_fen=discount, coupon_id=coupon_id)
+                                                 discount_fen=discount, coupon_id=coupon_id, pay_appid=prepay.appid)
             if coupon_id is not None:
                 rewards.hold(now, user.id, coupon_id, order.id)
             risk.keep(judged)
@@ -137,7 +139,7 @@ def join_group(deps, user: User, share_code: str, client: Signals | str, course_
         if t is not None and t.committed:
             raise  # the seat is written: interrupted in an after-commit handler, nothing to take back
         deps.ledger.release(group.id, user.id, to_ms(until))
-        _close_quietly(deps, trade_no)  # nobody was given this payment: WeChat must not take it either
+        _close_quietly(deps, trade_no, prepay.appid)  # nobody was given this payment: WeChat must not take it either
         if isinstance(exc, IntegrityError):
             raise errors.AlreadyJoined() from None
         raise
@@ -222,10 +224,10 @@ _MAY_BUY = {(lock, in_group): _may_buy_counts(lock, in_group) for lock in (False
 
 
 def _create_order_and_seat(group, user, role, amount_fen, until, now, trade_no, prepay_id=None, *, course_id,
-                           discount_fen=0, coupon_id=None) -> tuple[Order, Seat]:
+                           discount_fen=0, coupon_id=None, pay_appid=None) -> tuple[Order, Seat]:
     order = prepared.create(Order, user=user, group=group, course=course_id, amount_fen=amount_fen,
                             discount_fen=discount_fen, coupon_id=coupon_id, status='created', out_trade_no=trade_no,
-                            prepay_id=prepay_id, created_at=now)
+                            prepay_id=prepay_id, pay_appid=pay_appid, created_at=now)
     seat = prepared.create(Seat, group=group, user=user, order=order, role=role, status='reserved',
                            reserved_until=until, created_at=now)
     return order, seat
@@ -246,24 +248,29 @@ def _checkout(deps, user, group, order, seat, client_ip, progress) -> Checkout:
     except errors.PaymentUnavailable:
         _abandon(deps, seat.id)
         raise
-    Order.update(prepay_id=prepay.prepay_id).where(Order.id == order.id).execute()
-    order.prepay_id = prepay.prepay_id
+    Order.update(prepay_id=prepay.prepay_id, pay_appid=prepay.appid).where(Order.id == order.id).execute()
+    order.prepay_id, order.pay_appid = prepay.prepay_id, prepay.appid
     return Checkout(group=group, order=order, pay_params=prepay.pay_params, progress=progress, seat=seat)
 
 
-def _prepay(deps, user, group, trade_no, amount_fen, until, client_ip):
-    """WeChat Pay's prepay id and the wx.requestPayment fields. Raises PaymentUnavailable."""
+def _prepay(deps, user, group, trade_no, amount_fen, until, client_ip, door=MINIAPP):
+    """WeChat Pay's prepay id and the fields the door's page pays with (wx.requestPayment, getBrandWCPayRequest),
+    for the user's openid in the door's app. Raises InvalidInput (no openid there), PaymentUnavailable."""
+    openid = user.oa_openid if door == OFFICIAL_ACCOUNT else user.openid
+    if door == OFFICIAL_ACCOUNT and not openid:
+        raise errors.InvalidInput('paying through the official account needs its sign-in (H5 OAuth) first',
+                                  field='pay_via')
     try:
         return deps.gateway.create_prepay(out_trade_no=trade_no, amount_fen=amount_fen,
-                                          description=group.campaign.course.title, openid=user.openid,
-                                          expires_at=until, client_ip=client_ip)
+                                          description=group.campaign.course.title, openid=openid,
+                                          expires_at=until, client_ip=client_ip, door=door)
     except GatewayError as exc:
         raise errors.PaymentUnavailable(f'payment could not be started: {exc}')
 
 
-def _close_quietly(deps, trade_no: str) -> None:
+def _close_quietly(deps, trade_no: str, appid: str | None = None) -> None:
     try:
-        deps.gateway.close_order(trade_no)
+        deps.gateway.close_order(trade_no, appid)
     except GatewayError:
         pass  # never given to the payer, so never paid; it expires at WeChat on its own
 

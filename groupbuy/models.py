@@ -156,6 +156,9 @@ class Order(BaseModel):
     closed_at = DateTimeField(null=True)
     discount_fen = IntegerField(default=0)  # a coupon's amount off (amount_fen is what WeChat charged)
     coupon_id = IntegerField(null=True)  # the Reward (coupon) this order holds or used (no FK: the two refer to each other)
+    # the appid WeChat Pay made the order for (the door: mini-program or official account); its orderquery, closeorder
+    # and refunds must carry it. Null: made before it was kept, the mini-program's.
+    pay_appid = CharField(max_length=32, null=True)
 
 
 class Seat(BaseModel):

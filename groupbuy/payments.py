@@ -67,9 +67,9 @@ def record_payment(deps, notice: PaymentNotice) -> str:
 def close_at_wechat(deps, order: Order):
     """closeorder, so the payer cannot pay a seat that is gone. None when WeChat closed it; WeChat's word on
     the payment (orderquery) when it answered ORDERPAID: the payer was quicker. Raises GatewayError."""
-    if deps.gateway.close_order(order.out_trade_no) != 'paid':
+    if deps.gateway.close_order(order.out_trade_no, order.pay_appid) != 'paid':
         return None
-    return deps.gateway.query_order(order.out_trade_no)
+    return deps.gateway.query_order(order.out_trade_no, order.pay_appid)
 
 
 def record_wechat_payment(deps, order: Order, status) -> str:

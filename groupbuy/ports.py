@@ -13,10 +13,18 @@ class GatewayError(Exception):
         self.retryable = retryable
 
 
+# The doors a person pays through, each its own appid at WeChat (one merchant with both appids bound): the
+# mini-program (wx.requestPayment, the user's `openid`) and the official account (a page in WeChat's browser:
+# getBrandWCPayRequest, the user's `oa_openid` from H5 OAuth).
+MINIAPP, OFFICIAL_ACCOUNT = 'miniapp', 'official_account'
+PAY_DOORS = (MINIAPP, OFFICIAL_ACCOUNT)
+
+
 @dataclass(frozen=True)
 class Prepay:
     prepay_id: str
     pay_params: dict
+    appid: str | None = None  # the appid the order was made for: every later call on the order must carry it
 
 
 @dataclass(frozen=True)
@@ -40,18 +48,21 @@ class OrderStatus:
 
 
 class PaymentGateway(Protocol):
+    """`door` (PAY_DOORS) picks the appid an order is made for; `appid` is the one it was made for (`Prepay.appid`,
+    kept on the order): WeChat answers for an order only under its own appid. None: the mini-program's."""
+
     def create_prepay(self, *, out_trade_no: str, amount_fen: int, description: str, openid: str,
-                      expires_at, client_ip: str) -> Prepay: ...
+                      expires_at, client_ip: str, door: str = MINIAPP) -> Prepay: ...
 
-    def query_order(self, out_trade_no: str) -> OrderStatus: ...
+    def query_order(self, out_trade_no: str, appid: str | None = None) -> OrderStatus: ...
 
-    def close_order(self, out_trade_no: str) -> str:
+    def close_order(self, out_trade_no: str, appid: str | None = None) -> str:
         """'closed' — or 'paid' when WeChat answers ORDERPAID (the payer was quicker: not closed)."""
 
     def refund(self, *, out_trade_no: str, out_refund_no: str, total_fen: int,
-               refund_fen: int) -> RefundAccepted: ...
+               refund_fen: int, appid: str | None = None) -> RefundAccepted: ...
 
-    def query_refund(self, out_refund_no: str) -> 'RefundStatus': ...
+    def query_refund(self, out_refund_no: str, appid: str | None = None) -> 'RefundStatus': ...
 
 
 # enqueue(job_name, *args): run a follow-up job (e.g. 'refund_order', 42) after the current commit.

@@ -41,7 +41,7 @@ def _submit(deps, order: Order, refund: Refund) -> str:
     now = deps.now()
     try:
         accepted = deps.gateway.refund(out_trade_no=order.out_trade_no, out_refund_no=refund.out_refund_no,
-                                       total_fen=order.amount_fen, refund_fen=refund.amount_fen)
+                                       total_fen=order.amount_fen, refund_fen=refund.amount_fen, appid=order.pay_appid)
     except GatewayError as exc:
         attempts = refund.attempts + 1
         status = 'failed' if attempts >= deps.refund_max_attempts or not exc.retryable else 'pending'
@@ -205,7 +205,7 @@ def _wechat_side(deps, refund: Refund):
     if not refund.refund_id:
         return None
     try:
-        return deps.gateway.query_refund(refund.out_refund_no)
+        return deps.gateway.query_refund(refund.out_refund_no, Order.get_by_id(refund.order_id).pay_appid)
     except GatewayError:
         return None
 
@@ -214,14 +214,15 @@ def check_refund(deps, order_id: int) -> str:
     """Ask WeChat how an order's submitted refunds are doing when their notification is overdue (lost
     notifications must not leave money in limbo). Returns the outcome of applying the (last) answer."""
     outcome = 'noop'
-    for refund in Refund.select().where(Refund.order == order_id, Refund.status == 'submitted').order_by(Refund.id):
+    for refund in Refund.select(Refund, Order.pay_appid).join(Order).where(
+            Refund.order == order_id, Refund.status == 'submitted').order_by(Refund.id):
         outcome = _check(deps, refund)
     return outcome
 
 
 def _check(deps, refund: Refund) -> str:
     try:
-        answer = deps.gateway.query_refund(refund.out_refund_no)
+        answer = deps.gateway.query_refund(refund.out_refund_no, refund.order.pay_appid)
     except GatewayError:
         return 'unknown'
     if answer.status == 'PROCESSING':

@@ -98,7 +98,7 @@ def _ask_wechat(deps, seat: Seat, now) -> str:
     answer: release anyway; a payment that still arrives is judged by its time in record_payment)."""
     order = seat.order
     try:
-        status = deps.gateway.query_order(order.out_trade_no)
+        status = deps.gateway.query_order(order.out_trade_no, order.pay_appid)
         if status.trade_state == 'USERPAYING' and now < seat.reserved_until + dt.timedelta(seconds=USERPAYING_GRACE_S):
             deps.deadlines.schedule('release', seat.id, to_ms(now + dt.timedelta(seconds=5)))
             return 'paying'

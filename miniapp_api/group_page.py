@@ -3,7 +3,8 @@
 Kept apart from the routes so the page can grow (a later issue makes it live: an SSE countdown
 and avatars joining) by adding keys here and markup in the template, nothing else.
 """
-from groupbuy import groups, referrals, sharing, wording
+from groupbuy import accounts, groups, referrals, sharing, wording
+from groupbuy.ports import OFFICIAL_ACCOUNT
 from groupbuy.progress import progress_of
 
 from .auth import issue_token
@@ -21,6 +22,7 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
     suffix = f'?from={ref}' if ref else ''
     base = settings.public_base_url
     shown = group_json(group, now, viewer, progress)  # members with avatars, seats, deadline, server_time
+    pay_here = pays_in_wechat(rt, viewer, in_wechat, joining)
     return {
         'group': shown,
         'page_state': page_state(shown),
@@ -28,6 +30,7 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
         'campaign_url': f'/c/{group.campaign_id}',
         'live': {'page': 'group', 'shareCode': group.share_code, 'apiBase': '', 'group': shown,
                  'token': issue_token(viewer) if viewer else None,
+                 'payVia': OFFICIAL_ACCOUNT if pay_here else None,  # pinke.js: join and pay through WeixinJSBridge
                  'sandbox': settings.wechat_pay_base_url.rstrip('/') if settings.uses_sandbox else None},
         'progress': progress,
         'title': sharing.share_title(progress, now),
@@ -40,6 +43,7 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
         'joinable': progress.joinable(now),
         'viewer': viewer,
         'in_wechat': in_wechat,
+        'pay_in_wechat': pay_here,
         'joining': joining,
         'code_url': f'/g/{progress.share_code}/code.png{suffix}',
         'join_url': f'/g/{progress.share_code}?join=1' + (f'&from={passed_ref}' if passed_ref else ''),
@@ -51,6 +55,14 @@ def group_page_context(rt, share_code: str, viewer, passed_ref: str | None, *, i
         'jssdk': jssdk,
         'page_url': page_url,
     }
+
+
+def pays_in_wechat(rt, viewer, in_wechat: bool, joining: bool) -> bool:
+    """Whether the page joins and pays right here, in WeChat's browser, through the official account's appid: someone
+    H5 OAuth signed in (their official-account openid), once they asked to join or we already have their profile (a
+    first tap on 我要参团 asks for it: groups show faces). Otherwise the page offers the mini-program, as before."""
+    return bool(in_wechat and rt.oa_pay is not None and viewer is not None and viewer.oa_openid
+                and (joining or not accounts.needs_profile(viewer)))
 
 
 def page_state(group: dict) -> str:

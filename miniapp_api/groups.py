@@ -27,7 +27,7 @@ def join_group(share_code: str):
     body = schemas.parse(schemas.JoinGroup, optional=True)
     d = deps()
     checkout = groups.join_group(d, g.user, share_code[:32], client.signals(), course_id=body.course_id,
-                                 coupon_id=body.coupon_id)
+                                 coupon_id=body.coupon_id, door=body.pay_via)
     return jsonify(checkout_json(checkout, d.now(), g.user)), 201
 
 

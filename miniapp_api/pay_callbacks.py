@@ -38,8 +38,9 @@ def _fen(value: str) -> int:
 
 
 def _is_ours(data: dict) -> bool:
-    s = runtime().settings
-    return data.get('appid') == s.wechat_app_id and data.get('mch_id') == s.wechat_mch_id
+    """Our merchant, and one of its appids (the mini-program's or the official account's): both pay the same way."""
+    rt = runtime()
+    return data.get('appid') in rt.pay_clients and data.get('mch_id') == rt.settings.wechat_mch_id
 
 
 @bp.post('/api/pay/notify')
@@ -71,10 +72,12 @@ def payment_notify():
 
 @bp.post('/api/pay/refund-notify')
 def refund_notify():
-    """wechatpy checks appid and mch_id and decrypts req_info with our API key (that is the proof)."""
+    """wechatpy (the client of the notification's appid: the order's) checks appid and mch_id and decrypts
+    req_info with our API key (that is the proof)."""
     rt = runtime()
     try:
-        data = rt.wechat_pay.parse_refund_notify_result(flat_fields(request.get_data()))
+        fields = flat_fields(request.get_data())
+        data = rt.pay_clients.get(fields.get('appid'), rt.wechat_pay).parse_refund_notify_result(fields)
         notice = refunds.RefundNotice(out_refund_no=str(data['out_refund_no']),
                                       refund_status=str(data['refund_status']),
                                       refund_id=str(data.get('refund_id', '')),

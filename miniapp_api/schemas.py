@@ -173,9 +173,11 @@ class OpenGroup(Body):
 
 
 class JoinGroup(Body):
-    """Optional: an empty body joins with the campaign's course and no coupon."""
+    """Optional: an empty body joins with the campaign's course and no coupon, paying in the mini-program.
+    `pay_via: official_account`: a page in WeChat's browser pays through the official account (groupbuy.ports)."""
     course_id: Id | None = None
     coupon_id: Id | None = None
+    pay_via: Literal['miniapp', 'official_account'] = 'miniapp'
 
 
 class ExpiringShort(Body):

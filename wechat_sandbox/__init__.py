@@ -8,7 +8,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from . import bot_driver, control, gate, login, messages, oa_api, oauth, pay, refunds, wxa
+from . import bot_driver, cashier, control, gate, jsbridge, login, messages, oa_api, oauth, pay, refunds, wxa
 from .api_state import OpenPlatform
 from .notifier import Notifier
 from .oa_state import OaState
@@ -33,7 +33,7 @@ def create_sandbox_app(config=None):
     app.extensions[EXTENSION] = Sandbox(settings, store, Notifier(store, settings.notify_retry_s),
                                         messages.MessageLog(), OaState(),
                                         open_platform=OpenPlatform(settings.unbound_apps))
-    for blueprint in (login.bp, pay.bp, refunds.bp, messages.bp, control.bp,
+    for blueprint in (login.bp, pay.bp, cashier.bp, jsbridge.bp, refunds.bp, messages.bp, control.bp,
                       oauth.bp, oa_api.bp, wxa.bp, bot_driver.bp, gate.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(control.ControlError, control.control_error)

@@ -82,9 +82,19 @@ def confirm_payment():
         raise ControlError(400, "invalid_field", "WeChat's cashier cannot pay an expired order; to make a "
                            "payment's notification arrive late, use notify_delay_s")
     delay_s = _seconds(body, "notify_delay_s", 0, 3600) if "notify_delay_s" in body else 0.0
+    return jsonify(take_payment(prepay_id, delay_s))
+
+
+def take_payment(prepay_id, delay_s=0.0, payer_check=None):
+    """The user pays the order of `prepay_id`: SUCCESS with a new transaction_id and time_end (WeChat's
+    clock), then the payment notification. Every cashier comes through here (`/sandbox/pay/confirm`, the
+    JSAPI cashier in cashier.py). `payer_check(order)`, run under the lock once the order is found, may
+    refuse the payer (raising). Raises ControlError 404 / 409."""
     sandbox = current()
     with sandbox.store.lock:
         order = _order_by_prepay(prepay_id)
+        if payer_check:
+            payer_check(order)
         _check_open(order)
         now = clock.now(sandbox.store)
         order.update(status="SUCCESS", transaction_id=ids.transaction_id(), time_end=ids.compact(now))
@@ -94,7 +104,7 @@ def confirm_payment():
         url = order["notify_url"]
     delivery = sandbox.notifier.deliver("payment", url, notification, result["out_trade_no"],
                                         delay_s=float(delay_s))
-    return jsonify({**result, "delivery_id": delivery["id"]})
+    return {**result, "delivery_id": delivery["id"]}
 
 
 @bp.post("/pay/fail")

@@ -27,7 +27,7 @@ TOO_SOON = "time_expire时间过短，刷卡至少1分钟，其他5分钟"
 LIMITS = {"body": 127, "attach": 127, "out_trade_no": 32, "notify_url": 256, "spbill_create_ip": 64,
           "openid": 128, "device_info": 32, "goods_tag": 32, "product_id": 32, "fee_type": 16}
 # What a repeated unifiedorder must repeat; time_start is wechatpy's "now" and time_expire may move.
-SAME_ORDER = ("body", "total_fee", "trade_type", "openid", "notify_url", "attach", "fee_type", "detail")
+SAME_ORDER = ("appid", "body", "total_fee", "trade_type", "openid", "notify_url", "attach", "fee_type", "detail")
 STATE_DESC = {
     "NOTPAY": "订单未支付", "SUCCESS": "支付成功", "CLOSED": "订单已关闭",
     "PAYERROR": "支付失败(其他原因，如银行返回失败)", "REFUND": "订单发生过退款",
@@ -113,7 +113,7 @@ def unified_order(data):
         if existing:
             return _reuse(existing, fields, time_expire)
         order = {
-            "out_trade_no": data["out_trade_no"], "prepay_id": ids.prepay_id(),
+            "out_trade_no": data["out_trade_no"], "prepay_id": ids.prepay_id(), "appid": data["appid"],
             "status": "NOTPAY", "trade_type": fields["trade_type"], "total_fee": fields["total_fee"],
             "openid": fields["openid"], "body": fields["body"], "attach": fields["attach"],
             "notify_url": fields["notify_url"], "sign_type": data.get("sign_type", "MD5"),
@@ -124,14 +124,24 @@ def unified_order(data):
         return _prepay_fields(order)
 
 
-def find_order_or_fail(data, not_found="此交易订单号不存在"):
+def find_order_or_fail(data, not_found="此交易订单号不存在", other_app=None):
+    """The order the request names, made under the request's appid. An order of the merchant's other appid
+    is not this appid's to see or touch: `other_app` (err_code, err_code_des) says how the API refuses it
+    (default: as an unknown order)."""
     if not (data.get("transaction_id") or data.get("out_trade_no")):
         raise BusinessError("LACK_PARAMS", "缺少参数out_trade_no或transaction_id")
     order = load_order(current().store, out_trade_no=data.get("out_trade_no"),
                        transaction_id=data.get("transaction_id"))
     if order is None:
         raise BusinessError("ORDERNOTEXIST", not_found)
+    if not same_app(order, data):
+        raise BusinessError(*(other_app or ("ORDERNOTEXIST", not_found)))
     return order
+
+
+def same_app(order, data):
+    """Whether a request's appid is the one the order was made under (each appid's orders are its own)."""
+    return order.get("appid", current().settings.app_id) == data.get("appid")
 
 
 @bp.post("/pay/orderquery")
@@ -158,7 +168,7 @@ def close_order(data):
     store = current().store
     with store.lock:
         order = load_order(store, out_trade_no=data["out_trade_no"])
-        if order is None:
+        if order is None or not same_app(order, data):
             raise BusinessError("ORDERNOTEXIST", "此交易订单号不存在")
         if order["status"] in PAID_STATES:
             raise BusinessError("ORDERPAID", "订单已支付，不能发起关单")

@@ -16,11 +16,11 @@ from .xmlproto import signed_xml
 
 
 def payment_notify(order, settings):
-    """Signed payment result. Signed with the order's sign_type and, like WeChat, without
-    a sign_type field: an HMAC-SHA256 order yields a notification that
+    """Signed payment result, under the appid the order was made for. Signed with the order's sign_type
+    and, like WeChat, without a sign_type field: an HMAC-SHA256 order yields a notification that
     `WeChatPay.parse_payment_result` (MD5 only) rejects, exactly as in production."""
     fields = {
-        "appid": settings.app_id, "mch_id": settings.mch_id, "nonce_str": ids.nonce(),
+        "appid": order["appid"], "mch_id": settings.mch_id, "nonce_str": ids.nonce(),
         "return_code": "SUCCESS", "result_code": "SUCCESS",
         "openid": order["openid"], "is_subscribe": "N", "trade_type": order["trade_type"],
         "bank_type": "OTHERS", "total_fee": order["total_fee"], "cash_fee": order["total_fee"],
@@ -41,7 +41,7 @@ def encrypt_req_info(plaintext, api_key):
 
 
 def refund_notify(refund, settings):
-    """Refund result: unsigned outer XML, details encrypted in req_info (a <root> doc)."""
+    """Refund result under the order's appid: unsigned outer XML, details encrypted in req_info (a <root> doc)."""
     inner = {
         "out_refund_no": refund["out_refund_no"], "out_trade_no": refund["out_trade_no"],
         "refund_id": refund["refund_id"], "transaction_id": refund["transaction_id"],
@@ -54,7 +54,7 @@ def refund_notify(refund, settings):
     root = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in inner.items()
                    if v is not None)
     outer = {
-        "return_code": "SUCCESS", "appid": settings.app_id, "mch_id": settings.mch_id,
+        "return_code": "SUCCESS", "appid": refund["appid"], "mch_id": settings.mch_id,
         "nonce_str": ids.nonce(),
         "req_info": encrypt_req_info(f"<root>{root}</root>", settings.api_key),
     }

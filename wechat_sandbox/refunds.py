@@ -11,7 +11,7 @@ import time
 from flask import Blueprint
 
 from . import clock, ids, payloads
-from .pay import find_order_or_fail
+from .pay import find_order_or_fail, same_app
 from .runtime import current
 from .store import PAID_STATES
 from .xmlproto import (MERCHANT_NO, BusinessError, check_lengths, check_notify_url, pay_endpoint, positive_int,
@@ -20,6 +20,8 @@ from .xmlproto import (MERCHANT_NO, BusinessError, check_lengths, check_notify_u
 bp = Blueprint("wechat_refunds", __name__)
 
 LIMITS = {"out_refund_no": 64, "notify_url": 256, "refund_desc": 80}
+# A refund asked under the merchant's other appid than the order's (WeChat's answer, as merchants report it).
+OTHER_APP = ("INVALID_REQUEST", "您的请求参数与订单信息不一致")
 
 
 def _reply(refund):
@@ -43,7 +45,7 @@ def refund(data):
     check_notify_url(data)
     total_fee, refund_fee = positive_int(data, "total_fee"), positive_int(data, "refund_fee")
     with sandbox.store.lock:
-        order = find_order_or_fail(data, not_found="订单号不存在")
+        order = find_order_or_fail(data, not_found="订单号不存在", other_app=OTHER_APP)
         existing = sandbox.store.refunds.get(data["out_refund_no"])
         if existing:
             if (existing["out_trade_no"], existing["refund_fee"], existing["total_fee"]) != (
@@ -57,7 +59,7 @@ def refund(data):
         if refund_fee > order["total_fee"] - sandbox.store.refunded_total(order["out_trade_no"]):
             raise BusinessError("ERROR", "累计退款金额大于支付金额")
         record = {
-            "out_refund_no": data["out_refund_no"], "refund_id": ids.refund_id(),
+            "out_refund_no": data["out_refund_no"], "refund_id": ids.refund_id(), "appid": order["appid"],
             "out_trade_no": order["out_trade_no"], "transaction_id": order["transaction_id"],
             "total_fee": total_fee, "refund_fee": refund_fee, "status": "PROCESSING",
             "ending": sandbox.store.take_next("outcome:refund") or "SUCCESS",
@@ -104,11 +106,17 @@ def _find_refunds(data):
     return store.refunds_of(order["out_trade_no"]) if order else []
 
 
+def _this_apps(refunds, data):
+    """Refunds of orders made under the request's appid: another appid's are not found (REFUNDNOTEXIST)."""
+    store = current().store
+    return [r for r in refunds if same_app(store.orders[r["out_trade_no"]], data)]
+
+
 @bp.post("/pay/refundquery")
 @pay_endpoint("refundquery")
 def refund_query(data):
     with current().store.lock:
-        refunds = _find_refunds(data)
+        refunds = _this_apps(_find_refunds(data), data)
         if not refunds:
             raise BusinessError("REFUNDNOTEXIST", "退款订单查询失败")
         first = refunds[0]

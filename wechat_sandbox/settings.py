@@ -45,6 +45,12 @@ class Settings:
     bot_callback_url: str = ""
     unbound_apps: frozenset = frozenset()
 
+    @property
+    def merchant_apps(self):
+        """The appids bound to the merchant (商户平台 → AppID账号管理): the mini-program and the official account
+        both pay into the one mch_id, with the one API key; an order belongs to the appid it was made under."""
+        return (self.app_id, self.oa_app_id)
+
 
 def _seconds(value, name):
     try:

@@ -65,7 +65,7 @@ def verify_request(raw, settings):
     sign_type = data.get("sign_type", "MD5")
     if sign_type not in SIGNERS:
         raise ProtocolError("sign_type参数格式错误")
-    if data["appid"] != settings.app_id:
+    if data["appid"] not in settings.merchant_apps:
         raise ProtocolError("appid不存在")
     if data["mch_id"] != settings.mch_id:
         raise ProtocolError("商户号mch_id与appid不匹配")
@@ -97,8 +97,10 @@ def pay_endpoint(api):
         def view():
             sandbox = current()
             settings = sandbox.settings
+            appid = settings.app_id
             try:
                 data, sign_type = verify_request(request.get_data(), settings)
+                appid = data["appid"]  # WeChat answers under the appid it was asked with
                 forced = sandbox.store.take_next(f"fail:{api}")
                 if forced:
                     raise BusinessError(forced, FORCIBLE[api][forced])
@@ -108,7 +110,7 @@ def pay_endpoint(api):
             except BusinessError as exc:
                 result = {"result_code": "FAIL", "err_code": exc.err_code,
                           "err_code_des": exc.err_code_des}
-            head = {"return_code": "SUCCESS", "return_msg": "OK", "appid": settings.app_id,
+            head = {"return_code": "SUCCESS", "return_msg": "OK", "appid": appid,
                     "mch_id": settings.mch_id, "nonce_str": ids.nonce()}
             return xml_response(signed_xml({**head, **result}, settings, sign_type))
         return view

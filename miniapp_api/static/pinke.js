@@ -61,17 +61,34 @@
     }).then(function () { show($('login'), false); return token(); });
   }
 
+  /* WeChat's browser brings WeixinJSBridge itself, often only after the page's scripts started: it says so with
+   * WeixinJSBridgeReady on document. */
+  function weixinBridge() {
+    if (window.WeixinJSBridge) return Promise.resolve(window.WeixinJSBridge);
+    return new Promise(function (resolve) {
+      document.addEventListener('WeixinJSBridgeReady', function () { resolve(window.WeixinJSBridge); }, { once: true });
+    });
+  }
+
+  /* getBrandWCPayRequest with the fields the server signed (appId: the official account's, paySign: wechatpy's). */
+  function payInWeChat(params) {
+    return weixinBridge().then(function (bridge) {
+      return new Promise(function (resolve, reject) {
+        bridge.invoke('getBrandWCPayRequest', params, function (res) {
+          var said = (res && res.err_msg) || '';
+          if (said === 'get_brand_wcpay_request:ok') return resolve(res);
+          reject({ code: said.split(':')[1] || 'fail',
+                   message: /:cancel$/.test(said) ? '已取消支付' : '支付没有成功，请重试' });
+        });
+      });
+    });
+  }
+
   /* Paying: WeChat's JSAPI inside WeChat; in the sandbox, a stand-in sheet that tells the sandbox "paid". */
   function pay(checkout) {
     var params = checkout.pay_params;
     if (!params) return Promise.resolve();  // a free leader (团长免单): nothing to pay, the group is open already
-    if (window.WeixinJSBridge) {
-      return new Promise(function (resolve, reject) {
-        window.WeixinJSBridge.invoke('getBrandWCPayRequest', params, function (res) {
-          (res.err_msg === 'get_brand_wcpay_request:ok' ? resolve : reject)(res);
-        });
-      });
-    }
+    if (cfg.payVia || window.WeixinJSBridge) return payInWeChat(params);
     if (!cfg.sandbox) return Promise.reject({ message: '请在微信中完成支付' });
     text($('pay-amount'), '¥' + yuan(checkout.order.amount_fen));
     show($('paysheet'), true);
@@ -226,7 +243,9 @@
     var self = this;
     flash('');
     ensureToken().then(function () {
-      return api('POST', '/api/groups/' + cfg.shareCode + '/join', picked());
+      var body = picked();
+      if (cfg.payVia) body.pay_via = cfg.payVia;  // in WeChat's browser: the order is the official account's
+      return api('POST', '/api/groups/' + cfg.shareCode + '/join', body);
     }).then(function (checkout) {
       self.mine = checkout.group.my_seat;
       self.myAmount = checkout.order.amount_fen;

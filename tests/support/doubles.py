@@ -19,19 +19,20 @@ class RecordingGateway:
         self.fail_queries = False
         self._ids = itertools.count(1)
 
-    def create_prepay(self, *, out_trade_no, amount_fen, description, openid, expires_at, client_ip):
+    def create_prepay(self, *, out_trade_no, amount_fen, description, openid, expires_at, client_ip, door='miniapp'):
         if self.fail_prepay:
             raise GatewayError('SYSTEMERROR', code='SYSTEMERROR')
         prepay_id = f'wx_prepay_{next(self._ids)}'
-        self.prepays.append({'out_trade_no': out_trade_no, 'amount_fen': amount_fen, 'prepay_id': prepay_id})
-        return Prepay(prepay_id=prepay_id, pay_params={'package': f'prepay_id={prepay_id}'})
+        self.prepays.append({'out_trade_no': out_trade_no, 'amount_fen': amount_fen, 'prepay_id': prepay_id,
+                             'openid': openid, 'door': door})
+        return Prepay(prepay_id=prepay_id, pay_params={'package': f'prepay_id={prepay_id}'}, appid=f'wx-{door}')
 
     def pay(self, order, at, while_closing=False):
         """The payer paid `order` at WeChat at `at` (its notification may come later, or never);
         `while_closing`: orderquery still says NOTPAY, closeorder then answers ORDERPAID."""
         (self.paid_while_closing if while_closing else self.paid_orders)[order.out_trade_no] = (at, order.amount_fen)
 
-    def query_order(self, out_trade_no):
+    def query_order(self, out_trade_no, appid=None):
         if self.fail_queries:
             raise GatewayError('SYSTEMERROR', code='SYSTEMERROR')
         if out_trade_no in self.paid_orders:
@@ -39,7 +40,7 @@ class RecordingGateway:
             return OrderStatus('SUCCESS', f'tx_{out_trade_no}', amount, at)
         return OrderStatus('CLOSED' if out_trade_no in self.closed else 'NOTPAY')
 
-    def close_order(self, out_trade_no):
+    def close_order(self, out_trade_no, appid=None):
         if out_trade_no in self.paid_while_closing:
             self.paid_orders[out_trade_no] = self.paid_while_closing.pop(out_trade_no)
         if out_trade_no in self.paid_orders:
@@ -47,7 +48,7 @@ class RecordingGateway:
         self.closed.append(out_trade_no)
         return 'closed'
 
-    def refund(self, *, out_trade_no, out_refund_no, total_fen, refund_fen):
+    def refund(self, *, out_trade_no, out_refund_no, total_fen, refund_fen, appid=None):
         if self.fail_refunds:
             self.fail_refunds -= 1
             raise GatewayError('NOTENOUGH', code='NOTENOUGH')
@@ -55,7 +56,7 @@ class RecordingGateway:
                              'refund_fen': refund_fen})
         return RefundAccepted(refund_id=f'rf_{out_refund_no}')
 
-    def query_refund(self, out_refund_no):
+    def query_refund(self, out_refund_no, appid=None):
         return RefundStatus(self.refund_status, f'rf_{out_refund_no}')
 
 
