@@ -39,4 +39,4 @@ bench: install
 	$(PY) bench/risk_cost.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache miniprogram/test/node_modules
