@@ -3,9 +3,10 @@ and give the same rows, on SQLite and PostgreSQL."""
 import datetime as dt
 
 import pytest
+from peewee import SqliteDatabase
 
 from groupbuy import accounts, catalog, groups, members, prepared, progress
-from groupbuy.models import CampaignVariant, Group, Order, RiskCheck, User
+from groupbuy.models import CampaignVariant, Group, Order, RiskCheck, User, db
 from groupbuy.prepared import Prepared
 from tests.integration.test_group_lifecycle import open_and_form
 from tests.support.builders import campaign, user
@@ -25,8 +26,38 @@ def test_the_join_s_prepared_reads_are_the_statements_peewee_builds(deps):
                                **({'group_id': group.id} if in_group else {})))
               for (_, in_group), statement in groups._MAY_BUY.items()]
     for statement, values in cases:
-        assert statement.sql(**values) == statement.build(**values).sql()
+        assert _filled(*statement.sql(**values)) == _filled(*statement.build(**values).sql())
         assert [_plain(r) for r in statement.rows(**values)] == [_plain(r) for r in statement.build(**values)]
+
+
+def _filled(sql: str, params: list) -> str:
+    """A statement with each parameter written in where it is bound: the same text whether a value was bound or
+    (SQLite, prepared.inline_constants) written in."""
+    if not isinstance(db.obj, SqliteDatabase):
+        return sql % tuple(repr(p) for p in params)
+    pieces = sql.split('?')
+    assert len(pieces) == len(params) + 1
+    return pieces[0] + ''.join((repr(p) if type(p) is not int else str(p)) + rest for p, rest in zip(params, pieces[1:]))
+
+
+def test_sqlite_gets_a_statement_s_constants_written_in_and_binds_the_rest():
+    sql, params = prepared.inline_constants('SELECT 1 FROM "t" WHERE a = ? AND s IN (?, ?) AND n = ? AND d = ? LIMIT ?',
+                                            [prepared._Slot('a'), 'paid', "it's", True, 'x y', 1])
+    assert sql == 'SELECT 1 FROM "t" WHERE a = ? AND s IN (\'paid\', ?) AND n = ? AND d = ? LIMIT 1'
+    assert params == ['a', "it's", True, 'x y']
+    assert prepared.inline_constants("SELECT '?' WHERE a = ?", ['paid']) == ("SELECT '?' WHERE a = ?", ['paid'])
+
+
+def test_the_may_buy_read_is_not_prepared_again_on_every_run(deps):
+    """SQLite re-prepares a statement whose plan read a bound value: the join's hottest read did, every time."""
+    if not isinstance(db.obj, SqliteDatabase):
+        pytest.skip('SQLite only: PostgreSQL gets its parameters written in by the driver')
+    group = open_and_form(deps, campaign(group_size=3), user())
+    statement = groups._MAY_BUY[True, True]
+    sql, params = statement.sql(user_id=group.leader_id, course_id=group.campaign.course_id,
+                                campaign_id=group.campaign_id, group_id=group.id)
+    assert '?' not in sql.split('IN (', 1)[1].split(')', 1)[0]  # the live statuses are literals
+    assert len(params) == sql.count('?')
 
 
 def _plain(row) -> dict:
