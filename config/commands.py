@@ -36,7 +36,8 @@ def seed_demo_command():
 def audit_command(grace):
     """Check the money invariants; exit 1 and list the offenders if any is broken."""
     from groupbuy.audit import audit
-    offenders = audit(_runtime().deps.now(), grace_s=grace)
+    rt = _runtime()
+    offenders = audit(rt.deps.now(), grace_s=grace, pay_appids=tuple(rt.pay_clients))
     for offender in offenders:
         click.echo(str(offender))
     if offenders:

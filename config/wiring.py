@@ -32,12 +32,10 @@ class Runtime:
     wechat_pay: object
     queues: object
     oa_client: object = None  # the official account (bot, H5 OAuth, JS-SDK, OA template messages)
-    oa_pay: object = None  # wechatpy's Pay client for the official account's appid (H5 pages in WeChat), or None
-
-    @property
-    def pay_clients(self) -> dict:
-        """appid -> wechatpy's Pay client, for each appid bound to our merchant: what a notification's appid must be."""
-        return {pay.appid: pay for pay in (self.wechat_pay, self.oa_pay) if pay is not None}
+    oa_pay: object = None  # the official account's door (H5 pages in WeChat pay): its Pay client, None while closed
+    # appid -> wechatpy's Pay client for every appid our orders may be under (the gateway's `apps`, the official
+    # account's too while WECHAT_OA_PAY=0 closes its door): what a notification's appid must be
+    pay_clients: dict = None
 
 
 def open_database(settings: Settings):
@@ -114,7 +112,7 @@ def bootstrap(settings: Settings) -> Runtime:
     oa_pay = make_oa_pay(settings, pay)  # one merchant, the official account's appid bound to it too
     gateway = WeChatPayGateway(pay, notify_url=f'{settings.public_base_url}/api/pay/notify',
                                refund_notify_url=f'{settings.public_base_url}/api/pay/refund-notify',
-                               official_account=oa_pay)
+                               official_account=oa_pay, official_account_door=settings.wechat_oa_pay)
     queues = JobQueues(open_rq_redis(settings, redis), settings.key_prefix, settings.retry_intervals)
     oa_client = make_oa_client(settings, redis)
     messenger = WeChatMessenger(client, oa_client, settings.wechat_app_id, LoggingSmsProvider(),
@@ -126,4 +124,5 @@ def bootstrap(settings: Settings) -> Runtime:
                 quiet_tz=settings.quiet_tz)
     return Runtime(settings=settings, database=database, redis=redis, deps=deps,
                    wechat_client=client, wechat_pay=pay, queues=queues,
-                   oa_client=oa_client, oa_pay=oa_pay)
+                   oa_client=oa_client, oa_pay=oa_pay if settings.wechat_oa_pay else None,
+                   pay_clients=gateway.apps)

@@ -42,8 +42,10 @@ def make_pay(settings, appid: str | None = None, http: PayHttp | None = None) ->
 
 def make_oa_pay(settings, mini_program_pay: WeChatPay) -> WeChatPay | None:
     """The official account's Pay client (H5 in WeChat's browser), sharing the mini-program client's pool; None
-    when the official account is off, or its appid is not bound to the merchant (WECHAT_OA_PAY=0)."""
-    if not (settings.wechat_oa_app_id and settings.wechat_oa_pay):
+    without an official account. WECHAT_OA_PAY=0 does not drop it, it only closes the door to new orders
+    (`WeChatPayGateway(official_account_door=...)`): the orders made under its appid while the door was open still
+    need their notifications, orderquery, closeorder, refund and refundquery, under that appid."""
+    if not settings.wechat_oa_app_id:
         return None
     return make_pay(settings, settings.wechat_oa_app_id, http=mini_program_pay._http)
 
@@ -54,13 +56,15 @@ def _utc_now() -> dt.datetime:
 
 class WeChatPayGateway:
     """PaymentGateway over WeChat Pay v2. `pay` is the mini-program's client, `official_account` the official
-    account's (None: that door is off). `now` is the wall clock (naive UTC): time_expire is judged by WeChat's
-    clock, not the domain's."""
+    account's (None: no official account). `official_account_door` False (WECHAT_OA_PAY=0): no new orders through
+    it, while its appid stays one of `apps` for the orders already made under it. `now` is the wall clock (naive
+    UTC): time_expire is judged by WeChat's clock, not the domain's."""
 
     def __init__(self, pay: WeChatPay, notify_url: str, refund_notify_url: str, now=_utc_now,
-                 official_account: WeChatPay | None = None):
+                 official_account: WeChatPay | None = None, official_account_door: bool = True):
         self.pay = pay
-        self.doors = {MINIAPP: pay, OFFICIAL_ACCOUNT: official_account}
+        self.doors = {MINIAPP: pay, OFFICIAL_ACCOUNT: official_account if official_account_door else None}
+        # every appid an order of ours may be under: what a notification's appid and every later call go by
         self.apps = {client.appid: client for client in (pay, official_account) if client is not None}
         self.notify_url = pay_fields.notify_url(notify_url)  # a bad PUBLIC_BASE_URL fails at start
         self.refund_notify_url = pay_fields.notify_url(refund_notify_url)
@@ -80,7 +84,7 @@ class WeChatPayGateway:
         """A JSAPI order for the appid of `door`, and the five fields its page signs with (paySign by wechatpy)."""
         pay = self.doors.get(door)
         if pay is None:
-            raise GatewayError(f'payments through {door} are off (its appid is not configured)',
+            raise GatewayError(f'payments through {door} are off (its appid is not configured, or WECHAT_OA_PAY=0)',
                                code='APPID_NOT_CONFIGURED', retryable=False)
         try:
             fields = dict(body=pay_fields.body(description), out_trade_no=pay_fields.out_trade_no(out_trade_no),

@@ -20,11 +20,14 @@ class RefundFailed(Exception):
 
 @dataclass(frozen=True)
 class RefundNotice:
-    """A decrypted refund notification."""
+    """A decrypted refund notification (or refundquery's answer). `out_trade_no` (from req_info) and `appid` (the
+    notification's, outside req_info) name the order it is for: '' when the answer came from our own query."""
     out_refund_no: str
     refund_status: str  # SUCCESS | CHANGE | REFUNDCLOSE
     refund_id: str
     amount_fen: int
+    out_trade_no: str = ''
+    appid: str = ''
 
 
 def refund_order(deps, order_id: int) -> str:
@@ -69,13 +72,21 @@ REFUND_TROUBLE = {
 def record_refund_notice(deps, notice: RefundNotice) -> str:
     """Finish a refund when WeChat says the money is back; when WeChat says it went wrong (CHANGE,
     REFUNDCLOSE), put it in the operators' attention list — also if our own call never heard back
-    (still pending). Idempotent. Raises NotFound, PaymentMismatch. Returns 'refunded',
-    'refund_failed' or 'duplicate'."""
-    refund = Refund.get_or_none(Refund.out_refund_no == notice.out_refund_no)
+    (still pending). Idempotent. Raises NotFound, PaymentMismatch (another amount, or a notice naming another order
+    or another appid than the refund's order: req_info carries no appid and both our appids share the key that
+    encrypts it, so only this pairing ties a notice to its order). Returns 'refunded', 'refund_failed' or
+    'duplicate'."""
+    refund = (Refund.select(Refund, Order.id, Order.out_trade_no, Order.pay_appid).join(Order)
+              .where(Refund.out_refund_no == notice.out_refund_no).first())
     if refund is None:
         raise errors.NotFound('no refund with that out_refund_no')
     if notice.amount_fen != refund.amount_fen:
         raise errors.PaymentMismatch(f'refunded {notice.amount_fen} fen, expected {refund.amount_fen}')
+    if notice.out_trade_no and notice.out_trade_no != refund.order.out_trade_no:
+        raise errors.PaymentMismatch('the refund notice names another order than its refund\'s')
+    if notice.appid and refund.order.pay_appid and notice.appid != refund.order.pay_appid:
+        raise errors.PaymentMismatch(f'the refund notice came under appid {notice.appid[:32]}, '
+                                     f'the order was paid under {refund.order.pay_appid}')
     with transition(deps) as t:
         if notice.refund_status == 'SUCCESS':
             changed = (Refund.update(status='succeeded', refund_id=notice.refund_id, succeeded_at=t.now,

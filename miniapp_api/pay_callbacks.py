@@ -72,8 +72,9 @@ def payment_notify():
 
 @bp.post('/api/pay/refund-notify')
 def refund_notify():
-    """wechatpy (the client of the notification's appid: the order's) checks appid and mch_id and decrypts
-    req_info with our API key (that is the proof)."""
+    """wechatpy (the client of the notification's appid) checks appid and mch_id and decrypts req_info with our
+    API key (that is the proof). The appid is outside req_info and unsigned, and both appids share the key: the
+    domain checks that the notice's appid and req_info's out_trade_no are its refund's order's."""
     rt = runtime()
     try:
         fields = flat_fields(request.get_data())
@@ -81,7 +82,8 @@ def refund_notify():
         notice = refunds.RefundNotice(out_refund_no=str(data['out_refund_no']),
                                       refund_status=str(data['refund_status']),
                                       refund_id=str(data.get('refund_id', '')),
-                                      amount_fen=int(data['refund_fee']))
+                                      amount_fen=int(data['refund_fee']),
+                                      out_trade_no=str(data['out_trade_no']), appid=str(fields['appid']))
     except Exception as exc:  # noqa: BLE001 — wechatpy raises many kinds on bad XML, wrong ids, bad crypto
         return _reject(f'unreadable refund notification ({type(exc).__name__})')
     try:

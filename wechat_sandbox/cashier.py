@@ -2,11 +2,11 @@
 browser) hand the five server-signed fields to, played by `POST /sandbox/pay/jsapi` for a named test user.
 
 It checks what WeChat's client checks before it shows the password sheet — `paySign` is the merchant's API-key
-signature over appId, timeStamp, nonceStr, package and signType; appId is the appid the prepay order was made
-under; the person paying is the order's openid, and a person's openid is their own per appid — then pays exactly
-as `POST /sandbox/pay/confirm` does (control.take_payment: the same notification, the same 404 / 409). Answers
-are what the caller's callback sees: `errMsg` "requestPayment:ok", or "requestPayment:fail ..." with a stable
-`code` (and the control API's `error` object).
+signature over appId, timeStamp, nonceStr, package and signType, and signType is the one the order's unifiedorder
+was signed with; appId is the appid the prepay order was made under; the person paying is the order's openid, and a
+person's openid is their own per appid — then pays exactly as `POST /sandbox/pay/confirm` does (control.take_payment:
+the same notification, the same 404 / 409). Answers are what the caller's callback sees: `errMsg`
+"requestPayment:ok", or "requestPayment:fail ..." with a stable `code` (and the control API's `error` object).
 """
 import hmac
 
@@ -56,11 +56,14 @@ def _check_pay_sign(fields):
                            "over appId, timeStamp, nonceStr, package, signType)")
 
 
-def _payer_check(user, app_id):
+def _payer_check(user, app_id, sign_type):
     def check(order):
         if order["trade_type"] != "JSAPI":
             raise ControlError(400, "trade_type_invalid", f"order {order['out_trade_no']} is {order['trade_type']}, "
                                "not a JSAPI order")
+        if order["sign_type"] != sign_type:  # WeChat: signType 需与统一下单的签名类型一致
+            raise ControlError(400, "pay_sign_invalid", f"支付验证签名失败 (signType {sign_type} is not the "
+                               f"{order['sign_type']} the order's unifiedorder was signed with)")
         if order["appid"] != app_id:
             raise ControlError(403, "appid_mismatch", f"appId {app_id} is not the appid this prepay_id was "
                                "created for")
@@ -75,7 +78,8 @@ def pay_jsapi():
     try:
         user, fields = _fields(_json_body())
         _check_pay_sign(fields)
-        paid = take_payment(fields["package"][len(PREFIX):], payer_check=_payer_check(user, fields["appId"]))
+        paid = take_payment(fields["package"][len(PREFIX):],
+                            payer_check=_payer_check(user, fields["appId"], fields["signType"]))
     except ControlError as exc:
         return _refused(exc.status, exc.code, exc.message)
     return jsonify({"errMsg": "requestPayment:ok", "out_trade_no": paid["out_trade_no"],

@@ -113,7 +113,7 @@ def test_a_mini_program_order_pays_as_wx_request_payment_would(sandbox, inbox, m
 
 
 def test_hmac_sha256_fields_pay_when_signed_with_the_api_key(sandbox, inbox, oa_pay):
-    out_trade_no, prepay_id = order_for(oa_pay, inbox)
+    out_trade_no, prepay_id = order_for(oa_pay, inbox, sign_type="HMAC-SHA256")  # signType must be the order's
     fields = {"appId": DEFAULT_OA_APP_ID, "timeStamp": "1700000000", "nonceStr": uuid.uuid4().hex,
               "package": f"prepay_id={prepay_id}", "signType": "HMAC-SHA256"}
     fields["paySign"] = calculate_signature_hmac(fields, DEFAULT_API_KEY)

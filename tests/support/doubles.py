@@ -3,7 +3,9 @@ import itertools
 
 import jobs.tasks  # noqa: F401  (registers the adapter jobs, so enqueue knows every catalogued name)
 from groupbuy import job_catalogue
-from groupbuy.ports import GatewayError, MessengerError, OrderStatus, Prepay, RefundAccepted, RefundStatus
+from groupbuy.ports import (MINIAPP, OFFICIAL_ACCOUNT, GatewayError, MessengerError, OrderStatus, Prepay,
+                            RefundAccepted, RefundStatus)
+from wechat_sandbox.credentials import DEFAULT_APP_ID, DEFAULT_OA_APP_ID
 
 
 class RecordingGateway:
@@ -25,7 +27,8 @@ class RecordingGateway:
         prepay_id = f'wx_prepay_{next(self._ids)}'
         self.prepays.append({'out_trade_no': out_trade_no, 'amount_fen': amount_fen, 'prepay_id': prepay_id,
                              'openid': openid, 'door': door})
-        return Prepay(prepay_id=prepay_id, pay_params={'package': f'prepay_id={prepay_id}'}, appid=f'wx-{door}')
+        appid = {MINIAPP: DEFAULT_APP_ID, OFFICIAL_ACCOUNT: DEFAULT_OA_APP_ID}[door]  # the apps' own (`flask audit`)
+        return Prepay(prepay_id=prepay_id, pay_params={'package': f'prepay_id={prepay_id}'}, appid=appid)
 
     def pay(self, order, at, while_closing=False):
         """The payer paid `order` at WeChat at `at` (its notification may come later, or never);
