@@ -1,56 +1,103 @@
-"""What wechatpy's WeChat Pay client sends its XML through: urllib3's pool, without requests on top.
+"""What wechatpy's WeChat Pay client sends its XML through: the standard library's http.client, connections kept.
 
 wechatpy calls `session.request(method, url, data=..., headers=..., timeout=..., cert=...)`, then
-`raise_for_status()`, `encoding` and `text` on the answer. requests spent a tenth of a join's CPU around
-urllib3 doing what never applies to one XML POST to one host (cookies, auth, hooks, redirects, URL
-re-encoding, a Protocol isinstance check per call). This keeps urllib3 (the pool, TLS, proxies, timeouts)
-and requests' exceptions, which wechatpy and `gateways/wechat_pay.py` catch (both are OSErrors)."""
+`raise_for_status()`, `encoding` and `text` on the answer. A join makes one such call (the prepay), and what sat
+around http.client cost more than http.client itself: requests a tenth of a join's CPU (cookies, auth, hooks,
+redirects, URL re-encoding), then urllib3's pool 320,000 of the 710,000 instructions of one call to a kept-alive
+connection (callgrind, docs/BENCHMARKS.md) — and it sent headers and body in two packets. One host, one kind of
+request and no retries need none of that: here a connection is taken from a short list of idle ones (dropped if
+the server has closed it), used, and put back. TLS (the CA bundle requests would use, the merchant certificate
+when set), the environment's proxy (requests' rules, read once) and timeouts are http.client's and ssl's. Every
+failure is raised as the requests exception wechatpy and `gateways/wechat_pay.py` catch."""
+import http.client
+import ssl
+import threading
 from urllib.parse import urlsplit
 
 import requests
-import urllib3
+from urllib3.util.wait import wait_for_read
 
 
 class PayHttp:
-    """A requests.Session stand-in for one WeChat Pay base URL: `pool_size` kept-alive connections; the
-    environment's proxy and CA bundle read once (requests' rules: HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE);
-    the merchant certificate, when set, presented on every connection (refunds need it)."""
+    """A requests.Session stand-in for one WeChat Pay base URL: up to `pool_size` idle kept-alive connections; the
+    environment's proxy and CA bundle read once (requests' rules: HTTPS_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE); the
+    merchant certificate, when set, presented on every connection (refunds need it)."""
 
     def __init__(self, base_url: str, pool_size: int, cert: tuple[str, str] | None = None):
         found = requests.Session().merge_environment_settings(base_url, {}, None, None, None)  # as requests reads them
-        tls = dict(cert_reqs='CERT_REQUIRED', ca_certs=found['verify'] if isinstance(found['verify'], str)
-                   else requests.certs.where())
-        if cert:
-            tls.update(cert_file=cert[0], key_file=cert[1])
         where = urlsplit(base_url)
-        proxy = found['proxies'].get(where.scheme)
-        self.manager = (urllib3.ProxyManager(proxy, maxsize=pool_size, block=False, **tls) if proxy
-                        else urllib3.PoolManager(maxsize=pool_size, block=False, **tls))
-        # one host: its pool, not a lookup per call (through a proxy the manager knows what each request needs)
-        self.pool = None if proxy else self.manager.connection_from_url(base_url)
         self.origin = f'{where.scheme}://{where.netloc}'
+        self.host, self.port = where.hostname, where.port or (443 if where.scheme == 'https' else 80)
+        self.tls = None
+        if where.scheme == 'https':
+            self.tls = ssl.create_default_context(
+                cafile=found['verify'] if isinstance(found['verify'], str) else requests.certs.where())
+            if cert:
+                self.tls.load_cert_chain(*cert)
+        proxy = found['proxies'].get(where.scheme)
+        self.proxy = urlsplit(proxy) if proxy else None
+        self.pool_size = pool_size
+        self.idle: list[http.client.HTTPConnection] = []
+        self.lock = threading.Lock()  # gevent's workers patch it
 
     def request(self, method: str, url: str, data=None, headers=None, timeout=None, **_ignored):
-        """`cert` is among what is ignored: the pool presents the merchant certificate it was made with."""
+        """`cert` is among what is ignored: connections present the merchant certificate they were made with."""
         if not url.startswith(self.origin + '/'):
             raise requests.ConnectionError(f'{url} is not on {self.origin}, the only host this client talks to')
+        target = url if self.proxy is not None and self.tls is None else url[len(self.origin):]  # a proxy is asked for the URL
+        conn = self._take(timeout)
         try:
-            options = dict(body=data, headers=headers, timeout=timeout, retries=False, redirect=False)
-            answer = (self.pool.urlopen(method.upper(), url[len(self.origin):], **options) if self.pool
-                      else self.manager.urlopen(method.upper(), url, **options))
-        except urllib3.exceptions.NewConnectionError as exc:  # a subclass of ConnectTimeoutError, as requests knows
-            raise requests.ConnectionError(str(exc)) from exc
-        except urllib3.exceptions.TimeoutError as exc:
+            conn.request(method.upper(), target, body=data, headers=headers or {})
+            answer = conn.getresponse()
+            content = answer.read()
+        except TimeoutError as exc:
+            conn.close()
             raise requests.Timeout(str(exc)) from exc
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
             raise requests.ConnectionError(str(exc)) from exc
-        return Answer(answer.status, answer.data, url)
+        if answer.will_close:
+            conn.close()
+        else:
+            self._give(conn)
+        return Answer(answer.status, content, url)
 
     def post(self, url: str, **kwargs):
         return self.request('POST', url, **kwargs)
 
     def get(self, url: str, **kwargs):
         return self.request('GET', url, **kwargs)
+
+    def _take(self, timeout) -> http.client.HTTPConnection:
+        """An idle connection the server has not closed (one it closed reads as ready: end of file), else a new one."""
+        while True:
+            with self.lock:
+                conn = self.idle.pop() if self.idle else None
+            if conn is None:
+                return self._connection(timeout)
+            if conn.sock is not None and not wait_for_read(conn.sock, timeout=0.0):
+                conn.sock.settimeout(timeout)
+                conn.timeout = timeout
+                return conn
+            conn.close()
+
+    def _give(self, conn: http.client.HTTPConnection) -> None:
+        with self.lock:
+            if len(self.idle) < self.pool_size:
+                self.idle.append(conn)
+                return
+        conn.close()
+
+    def _connection(self, timeout) -> http.client.HTTPConnection:
+        if self.proxy is None:
+            return (http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.tls) if self.tls
+                    else http.client.HTTPConnection(self.host, self.port, timeout=timeout))
+        at = (self.proxy.hostname, self.proxy.port or 80)
+        if self.tls is None:
+            return http.client.HTTPConnection(*at, timeout=timeout)
+        conn = http.client.HTTPSConnection(*at, timeout=timeout, context=self.tls)
+        conn.set_tunnel(self.host, self.port)  # CONNECT through the proxy, TLS to WeChat inside it
+        return conn
 
 
 class Answer:

@@ -32,4 +32,9 @@ def to_ms(t: dt.datetime) -> int:
 
 
 def iso(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.replace(tzinfo=dt.timezone.utc).isoformat().replace('+00:00', 'Z')
+    """A naive UTC datetime as ISO 8601 with a Z (an aware one is turned to UTC first)."""
+    if t is None:
+        return None
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t.isoformat() + 'Z'

@@ -200,7 +200,12 @@ _PLAIN_COLUMNS: dict[type, set] = {}  # model -> its columns whose descriptor on
 def create(model, **values):
     """`model.create(**values)`, its INSERT built once per model, set of columns and database kind (an insert on
     the join's path cost peewee ~0.3 ms to build). Returns the saved instance, as `create` does."""
-    instance = _loaded(model, model._meta.get_default_dict())  # what model(**values) makes, without a setattr per column
+    meta = model._meta  # what model(**values) makes (peewee's get_default_dict, then a setattr per column), without
+    defaults = meta._default_by_name.copy()  # calling a default the values replace (created_at's clock) or a setattr
+    for name, default in meta._default_callable_list:
+        if name not in values:
+            defaults[name] = default()
+    instance = _loaded(model, defaults)
     data = instance.__data__
     plain = _PLAIN_COLUMNS.get(model)
     if plain is None:

@@ -30,6 +30,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(OK)))
         self.end_headers()
         self.wfile.write(OK)
+        if self.server.hang_up:  # closes the kept-alive connection without saying so (an idle timeout, a restart)
+            self.close_connection = True
+
+    def finish(self):
+        super().finish()
+        if self.close_connection:
+            self.server.hung_up.set()
 
     def setup(self):
         super().setup()
@@ -44,6 +51,7 @@ def server():
     httpd = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
     httpd.daemon_threads = True
     httpd.connections, httpd.bodies, httpd.status = 0, [], 200
+    httpd.hang_up, httpd.hung_up = False, threading.Event()
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield httpd
     httpd.shutdown()
@@ -72,6 +80,28 @@ def test_calls_share_one_kept_alive_connection(server):
         assert prepay(gateway).prepay_id == 'wx-test-prepay'
     assert server.bodies == ['/pay/unifiedorder'] * 5
     assert server.connections == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used_again(server):
+    server.hang_up = True
+    gateway = gateway_on(f'http://127.0.0.1:{server.server_port}/')
+    assert prepay(gateway).prepay_id == 'wx-test-prepay'
+    assert server.hung_up.wait(10)  # the server has closed the connection the client keeps
+    assert prepay(gateway).prepay_id == 'wx-test-prepay'  # on a new connection, not an error
+    assert server.connections == 2
+
+
+def test_no_more_idle_connections_are_kept_than_the_pool_holds(server):
+    base = f'http://127.0.0.1:{server.server_port}/'
+    http = PayHttp(base, 2)
+    conns = [http._take(5) for _ in range(3)]  # three calls at once
+    for conn in conns:
+        conn.request('POST', '/pay/unifiedorder', body=b'<xml/>')
+        conn.getresponse().read()
+        http._give(conn)
+    assert len(http.idle) == 2 and conns[2].sock is None  # the third went back closed
+    assert http.request('POST', base + 'pay/unifiedorder', data=b'<xml/>').status_code == 200
+    assert server.connections == 3  # and the next call reused a kept one
 
 
 def test_an_http_error_is_wechatpays_error_and_the_gateway_s(server):
@@ -110,3 +140,32 @@ def test_the_environment_s_proxy_is_used_as_requests_would(server, monkeypatch):
     assert server.bodies == ['http://api.mch.example.com/pay/unifiedorder']  # the proxy was asked for the URL
     with pytest.raises(requests.ConnectionError):  # one host only: a URL elsewhere is never sent anywhere
         http.request('POST', 'http://elsewhere.example.com/pay/unifiedorder', data=b'<xml/>')
+
+
+@pytest.fixture
+def tls_server(server, tmp_path):
+    """The same server behind TLS, with a certificate for `localhost` that only our bundle trusts."""
+    import ssl
+    import subprocess
+    cert, key = tmp_path / 'cert.pem', tmp_path / 'key.pem'
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+                    '-addext', 'subjectAltName=DNS:localhost', '-keyout', str(key), '-out', str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server, str(cert)
+
+
+def test_https_is_verified_against_the_bundle_requests_would_use(tls_server, monkeypatch):
+    server, bundle = tls_server
+    base = f'https://localhost:{server.server_port}/'
+    for name in ('HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'CURL_CA_BUNDLE'):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(requests.ConnectionError):  # a certificate nobody vouches for: refused
+        PayHttp(base, 2).request('POST', base + 'pay/unifiedorder', data=b'<xml/>', timeout=5)
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', bundle)
+    http = PayHttp(base, 2)
+    for _ in range(3):
+        assert http.request('POST', base + 'pay/unifiedorder', data=b'<xml/>', timeout=5).content == OK
+    assert server.bodies == ['/pay/unifiedorder'] * 3 and server.connections == 1  # one connection, kept

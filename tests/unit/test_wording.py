@@ -55,3 +55,14 @@ def test_every_push_carrying_these_words_keeps_wechats_keyword_rules(deadline, s
         assert wechat_rules.data_problem(keywords, data) is None, (kind, data)
     nudge = templates_msg.render('deadline_nudge', facts).subscribe_data
     assert nudge['thing3']['value'] == f'{facts["time_left"]}后截止'  # fits whole: never cut to '…'
+
+
+def test_times_go_out_as_utc_iso_with_a_z_whatever_their_microseconds_or_zone():
+    import datetime as dt
+
+    from groupbuy.clock import iso
+    assert iso(dt.datetime(2026, 11, 28, 1, 2, 3)) == '2026-11-28T01:02:03Z'
+    assert iso(dt.datetime(2026, 11, 28, 1, 2, 3, 450)) == '2026-11-28T01:02:03.000450Z'
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    assert iso(dt.datetime(2026, 11, 28, 9, 2, 3, tzinfo=beijing)) == '2026-11-28T01:02:03Z'
+    assert iso(None) is None
