@@ -42,7 +42,7 @@ class Admission:
             length = int(environ.get('CONTENT_LENGTH') or 0)
         except ValueError:
             return  # the app answers a malformed length
-        chunked = environ.get('wsgi.input_terminated') and not environ.get('CONTENT_LENGTH')
+        chunked = 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower()  # (gunicorn ends every input)
         if not (0 < length <= self.max_body or chunked) or 'wsgi.input' not in environ:
             return  # no body, or one the app refuses (413) from its length alone
         body = environ['wsgi.input'].read(length if length else self.max_body + 1)

@@ -4,6 +4,8 @@ JSON error, never a 500. A live stream passes the door at once: an open stream h
 import threading
 
 import pytest
+from flask import request
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from tests.integration.test_rate_limits import forming_group
 
@@ -114,3 +116,21 @@ def test_a_body_over_the_limit_is_refused_413_without_being_read_first(make_app)
     app = make_app(web_in_flight=1)
     answer = app.test_client().post('/api/auth/wxlogin', data=b'x' * (300 * 1024), content_type='application/json')
     assert answer.status_code == 413 and answer.get_json()['error']['code']
+
+
+def test_a_request_without_a_body_is_not_read_at_the_door(make_app):
+    app = make_app(web_in_flight=1)
+    seen = {}
+
+    @app.get('/test/input')
+    def input_kind():
+        seen['input'] = request.environ['wsgi.input']
+        return {'ok': True}
+    stream = _SlowBody(b'')
+    stream.sent.set()
+    environ = EnvironBuilder(path='/test/input').get_environ()  # a GET as gunicorn hands it over: no length,
+    environ.pop('CONTENT_LENGTH', None)  # an input that ends
+    environ.update({'wsgi.input': stream, 'wsgi.input_terminated': True})
+    _, status, _ = run_wsgi_app(app, environ)
+    assert status.startswith('200')
+    assert not stream.reading.is_set() and seen['input'] is stream  # untouched: no read, no copy
