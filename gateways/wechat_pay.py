@@ -9,6 +9,7 @@ Pointed at WeChat or at the sandbox by base URL (WECHAT_NOTES.md). Every outgoin
 through `pay_fields` first, so what passes against the sandbox also passes in production.
 """
 import datetime as dt
+import secrets
 
 from wechatpy.exceptions import WeChatPayException
 from wechatpy.pay import WeChatPay
@@ -98,7 +99,10 @@ class WeChatPayGateway:
         except (WeChatPayException, OSError) as exc:
             raise _gateway_error(exc) from exc
         prepay_id = result['prepay_id']
-        return Prepay(prepay_id=prepay_id, pay_params=pay.jsapi.get_jsapi_params(prepay_id), appid=pay.appid)
+        # the cashier's nonce from the system's randomness (wechatpy's default draws 32 characters one by one from
+        # `random`: a join's 1 %, and not a secret's source)
+        params = pay.jsapi.get_jsapi_params(prepay_id, nonce_str=secrets.token_hex(16))
+        return Prepay(prepay_id=prepay_id, pay_params=params, appid=pay.appid)
 
     def query_order(self, out_trade_no: str, appid: str | None = None) -> OrderStatus:
         """orderquery; an order WeChat never saw is NOTFOUND."""

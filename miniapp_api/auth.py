@@ -20,7 +20,12 @@ TOKEN_MAX_AGE_S = 30 * 24 * 3600
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config['SECRET_KEY'], salt='pinke-user-token')
+    return _serializer_for(current_app.config['SECRET_KEY'])
+
+
+@functools.lru_cache(maxsize=8)  # one per secret key (one per app): every signed-in request reads a token
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt='pinke-user-token')
 
 
 def issue_token(user) -> str:
