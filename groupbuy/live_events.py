@@ -104,7 +104,11 @@ def counts(p: Progress) -> dict:
 
 def member(user: User, role: str, course_id: int | None = None) -> dict:
     """A member as the avatar row shows them; in a cross-course group, with the course they picked."""
-    body = {'nickname': user.nickname, 'avatar_url': user.avatar_url, 'role': role}
+    return member_card(user.nickname, user.avatar_url, role, course_id)
+
+
+def member_card(nickname: str, avatar_url: str, role: str, course_id: int | None = None) -> dict:
+    body = {'nickname': nickname, 'avatar_url': avatar_url, 'role': role}
     if course_id is not None:
         body['course_id'] = course_id
     return body

@@ -2,7 +2,7 @@
 from groupbuy import rewards, tiers
 from groupbuy.catalog import courses_of, is_cross_course, variants_of
 from groupbuy.clock import iso
-from groupbuy.live_events import counts, member
+from groupbuy.live_events import counts, member_card
 from groupbuy.members import paid_members, seat_of
 from groupbuy.progress import progress_of_group
 from groupbuy.nudge_schedule import offsets_of
@@ -51,7 +51,8 @@ def group_json(group, now, viewer=None, progress=None, seat=None) -> dict:
         'variant': group.variant, 'price_fen': group.price_fen,  # the rules it opened with, kept to its end
         'leader_price_fen': group.leader_price_fen,  # when the leader pays another price (0: a free leader)
         'tier': tiers.view(tiers.parse(group.tiers), p.paid) if group.tiers else None,
-        'members': [member(s.user, s.role, s.order.course_id if cross else None) for s in paid_members(group)],
+        'members': [member_card(nickname, avatar, role, course_id if cross else None)
+                    for nickname, avatar, role, course_id in paid_members(group.id)],
         'opened_at': iso(group.opened_at), 'closed_at': iso(group.closed_at), 'server_time': iso(now),
         'campaign': campaign_json(group.campaign),
     }
