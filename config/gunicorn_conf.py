@@ -15,6 +15,11 @@ threads = int(os.environ.get('WEB_THREADS', '16'))  # only for WEB_WORKER_CLASS=
 timeout = 60
 control_socket_disable = True  # gunicorn's control socket has one default path per user: two nodes would share it
 graceful_timeout = 5  # open event streams never end on their own
+# gunicorn's gevent worker reads every request, a new connection's first one included, under this timeout and
+# closes the connection without an answer when it runs out: at gunicorn's 2 s a burst of new connections on a busy
+# worker lost requests that way (a 300-join burst in CI on PostgreSQL). Idle kept-alive connections cost a gevent
+# worker little, so they are kept longer too.
+keepalive = int(os.environ.get('WEB_KEEPALIVE_S', '15'))
 accesslog = os.environ.get('WEB_ACCESS_LOG', '-') or None  # '-': stdout (`make run`); '' (empty): none, e.g. behind nginx
 # The path, never the query string (%(r)s would print it): WeChat's callback carries its signature,
 # timestamp and nonce there, H5 OAuth its one-time code and state; none helps reading a log.
