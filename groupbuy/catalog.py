@@ -1,5 +1,6 @@
 """Courses and campaigns: what operators sell and on what group-buy terms."""
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from peewee import prefetch
@@ -236,12 +237,20 @@ _VARIANTS = Prepared(lambda campaign_id: CampaignVariant.select().where(Campaign
 
 
 def variants_of(campaign: Campaign) -> list[CampaignVariant]:
-    """The campaign's variants in the order they were defined (none: not an A/B test). One query (prepared: every
-    join's answer shows them), or none when the campaign came with them prefetched (`list_selling_campaigns`)."""
+    """The campaign's variants in the order they were defined (none: not an A/B test); not to be changed by the
+    caller. Every join's answer shows them, and they are written once, with their campaign (`create_campaign`, in
+    its transaction), so they are read once per campaign and process — keyed by the campaign's id *and* creation
+    time, so a database restored or emptied under a running process is never answered from another campaign's
+    list — or not at all when the campaign came with them prefetched (`list_selling_campaigns`)."""
     prefetched = vars(campaign).get('variants')  # peewee's prefetch sets the list on the instance
     if prefetched is not None:
         return sorted(prefetched, key=lambda v: v.id)
-    return list(_VARIANTS.rows(campaign_id=campaign.id))
+    return list(_variants(campaign.id, campaign.created_at))
+
+
+@functools.lru_cache(maxsize=1024)
+def _variants(campaign_id: int, created_at) -> tuple[CampaignVariant, ...]:
+    return tuple(_VARIANTS.rows(campaign_id=campaign_id))
 
 
 # What an operator may change once a campaign is live. Every group keeps the size, duration and prices it was

@@ -85,13 +85,18 @@ def test_a_campaign_without_variants_keeps_its_own_rules(deps):
 
 def test_choosing_the_variant_costs_open_group_one_read(deps):
     plain, tested = campaign(per_user_limit=5), ab_campaign()
-    first, second = user(), person_in(tested, 'B')
+    first, second, third = user(), person_in(tested, 'B'), person_in(tested, 'B')
+    catalog._variants.cache_clear()  # as in a process that has not seen these campaigns yet
     with counted() as without:
         groups.open_group(deps, first, plain.id, IP)
     with counted() as with_variants:
         groups.open_group(deps, second, tested.id, IP)
     assert len(with_variants.queries) == len(without.queries)  # both read the (possibly empty) variants once
     assert sum('campaign_variant' in q for q in with_variants.queries) == 1
+    with counted() as again:  # written with their campaign, never changed: read once per campaign and process
+        groups.open_group(deps, third, tested.id, IP)
+    assert sum('campaign_variant' in q for q in again.queries) == 0
+    assert len(again.queries) == len(with_variants.queries) - 1
 
 
 def test_the_results_count_what_each_variant_s_groups_did(deps, clock):

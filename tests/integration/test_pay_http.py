@@ -33,11 +33,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.hang_up:  # closes the kept-alive connection without saying so (an idle timeout, a restart)
             self.close_connection = True
 
-    def finish(self):
-        super().finish()
-        if self.close_connection:
-            self.server.hung_up.set()
-
     def setup(self):
         super().setup()
         self.server.connections += 1
@@ -46,9 +41,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        self.hung_up.set()  # the connection is closed now, not just about to be (the handler's finish is earlier)
+
+
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+    httpd = _Server(('127.0.0.1', 0), _Handler)
     httpd.daemon_threads = True
     httpd.connections, httpd.bodies, httpd.status = 0, [], 200
     httpd.hang_up, httpd.hung_up = False, threading.Event()
