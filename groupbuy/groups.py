@@ -89,11 +89,13 @@ def join_group(deps, user: User, share_code: str, client: Signals | str, course_
     PaymentUnavailable.
 
     The hot path of a flash sale, so its statements are counted (tests/integration/test_query_budgets.py):
-    the group, a check without lock, the seat in Redis, WeChat's prepay (before any write, so the one
-    write transaction stores the order with its prepay id), the check again under the user's lock, three
-    inserts, and the counts the live page needs."""
+    the group with the joiner's counts (the check without lock, in the same read), the seat in Redis, WeChat's
+    prepay (before any write, so the one write transaction stores the order with its prepay id), the check
+    again under the user's lock, the inserts, and the counts the live page needs."""
     now = deps.now()
-    group = find_group(share_code)
+    group = _GROUP_FOR_JOINER.first(share_code=share_code, user_id=user.id)
+    if group is None:
+        raise errors.NotFound('no group with that share code')
     campaign = group.campaign
     if group.leader_id == user.id:
         raise errors.OwnGroup()
@@ -104,7 +106,10 @@ def join_group(deps, user: User, share_code: str, client: Signals | str, course_
     if campaign.status != 'active':
         raise errors.CampaignNotActive(f'campaign {campaign.id} is {campaign.status}')
     course_id = catalog.pick_course(campaign, course_id)
-    _ensure_may_buy(user, campaign, group=group, course_id=course_id)
+    if course_id == campaign.course_id:  # counted with the group, for the campaign's own course
+        _judge_may_buy(user, campaign, vars(group))
+    else:  # a cross-course pick: counted for that course
+        _ensure_may_buy(user, campaign, group=group, course_id=course_id)
     signals = _signals(client)
     judged = risk.assess(now, 'join', user, campaign, group.id, signals)
     discount = rewards.quote(user.id, coupon_id, group.price_fen, now)
@@ -182,8 +187,6 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
     already is `already_joined`. One statement: the user's row with those counts. Checked before anything is taken (cheap refusals), then again with `lock` inside
     the write transaction (the user's row locked on PostgreSQL; SQLite's lock is the transaction), so
     two parallel joins of one person cannot both pass."""
-    if campaign.new_users_only and user.first_paid_at is not None:
-        raise errors.LimitReached('this campaign is for new users only')
     course = campaign.course_id if course_id is None else course_id  # a cross-course campaign: the pick
     values = dict(user_id=user.id, course_id=course, campaign_id=campaign.id)
     if group is not None:
@@ -191,6 +194,13 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
     row = _MAY_BUY[lock, group is not None].first(**values)
     if row is None:
         raise errors.NotFound('user not found')
+    _judge_may_buy(user, campaign, row)
+
+
+def _judge_may_buy(user: User, campaign: Campaign, row: dict) -> None:
+    """`_ensure_may_buy`'s refusals on its counts (`owned`, `buying`, `held`, and `seated` when joining)."""
+    if campaign.new_users_only and user.first_paid_at is not None:
+        raise errors.LimitReached('this campaign is for new users only')
     if row.get('seated'):
         raise errors.AlreadyJoined()  # in this very group (the more precise answer than "already buying")
     if row['owned']:
@@ -201,26 +211,43 @@ def _ensure_may_buy(user: User, campaign: Campaign, lock: bool = False, group: G
         raise errors.LimitReached(f'you can take part in {campaign.per_user_limit} group(s) of this campaign')
 
 
+def _buyer_counts(user_id, course, campaign, group=None) -> list:
+    """What `_judge_may_buy` counts, as scalar subqueries: `course`, `campaign` and `group` are values or the
+    columns of an enclosing query (the join reads them with its group)."""
+    live, other = Order.status.in_(LIVE_ORDER_STATUSES), Group.alias()
+    counts = [
+        Enrollment.select(fn.COUNT(Enrollment.id)).where(Enrollment.user == user_id, Enrollment.course == course)
+        .alias('owned'),
+        Order.select(fn.COUNT(Order.id)).where(Order.user == user_id, Order.course == course, live).alias('buying'),
+        Order.select(fn.COUNT(Order.id)).join(other, on=(Order.group == other.id))
+        .where(Order.user == user_id, other.campaign == campaign, live).alias('held')]
+    if group is not None:
+        counts.append(Seat.select(fn.COUNT(Seat.id)).where(Seat.group == group, Seat.user == user_id,
+                                                           Seat.status != 'released').alias('seated'))
+    return counts
+
+
 def _may_buy_counts(lock: bool, in_group: bool) -> Prepared:
-    """The user's row with what `_ensure_may_buy` counts, as one statement."""
+    """The user's row with what `_judge_may_buy` counts, as one statement."""
     def build(user_id, course_id, campaign_id, group_id=None):
-        owned = Enrollment.select(fn.COUNT(Enrollment.id)).where(Enrollment.user == user_id,
-                                                                 Enrollment.course == course_id)
-        buying = Order.select(fn.COUNT(Order.id)).where(Order.user == user_id, Order.course == course_id,
-                                                        Order.status.in_(LIVE_ORDER_STATUSES))
-        held = (Order.select(fn.COUNT(Order.id)).join(Group)
-                .where(Order.user == user_id, Group.campaign == campaign_id, Order.status.in_(LIVE_ORDER_STATUSES)))
-        counts = [owned.alias('owned'), buying.alias('buying'), held.alias('held')]
-        if in_group:
-            counts.append(Seat.select(fn.COUNT(Seat.id)).where(Seat.group == group_id, Seat.user == user_id,
-                                                               Seat.status != 'released').alias('seated'))
-        query = User.select(*counts).where(User.id == user_id).limit(1)
+        query = User.select(*_buyer_counts(user_id, course_id, campaign_id, group_id if in_group else None)).where(
+            User.id == user_id).limit(1)
         return (locked(query, of=User) if lock else query).dicts()
     kinds = dict(user_id=int, course_id=int, campaign_id=int, **({'group_id': int} if in_group else {}))
     return Prepared(build, **kinds)
 
 
 _MAY_BUY = {(lock, in_group): _may_buy_counts(lock, in_group) for lock in (False, True) for in_group in (False, True)}
+
+
+def _group_for_joiner(share_code, user_id):
+    """The group with its campaign and course, and the joiner's counts for the campaign's course, in one read: the
+    join's first statement, before anything is taken."""
+    return (Group.select(Group, Campaign, Course, *_buyer_counts(user_id, Campaign.course, Group.campaign, Group.id))
+            .join(Campaign).join(Course).where(Group.share_code == share_code).limit(1))
+
+
+_GROUP_FOR_JOINER = Prepared(_group_for_joiner, share_code=str, user_id=int)
 
 
 def _create_order_and_seat(group, user, role, amount_fen, until, now, trade_no, prepay_id=None, *, course_id,

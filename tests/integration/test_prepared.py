@@ -18,7 +18,9 @@ def test_the_join_s_prepared_reads_are_the_statements_peewee_builds(deps):
     groups.join_group(deps, joiner, group.share_code, '127.0.0.1')
     cases = [(progress._BY_ID, dict(group_id=group.id)), (progress._BY_CODE, dict(share_code=group.share_code)),
              (groups._GROUP_BY_CODE, dict(share_code=group.share_code)), (members._PAID, dict(group_id=group.id)),
-             (accounts._BY_ID, dict(user_id=joiner.id)), (catalog._VARIANTS, dict(campaign_id=group.campaign_id))]
+             (accounts._BY_ID, dict(user_id=joiner.id)), (catalog._VARIANTS, dict(campaign_id=group.campaign_id)),
+             (groups._GROUP_FOR_JOINER, dict(share_code=group.share_code, user_id=joiner.id)),
+             (groups._GROUP_FOR_JOINER, dict(share_code=group.share_code, user_id=user().id))]
     for name, weight in (('b', 1), ('a', 3)):  # the join's answer lists them, in the order they were made
         CampaignVariant.create(campaign=group.campaign_id, name=name, weight=weight, group_size=3, duration_s=600,
                                group_price_fen=900)
