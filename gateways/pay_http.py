@@ -4,7 +4,7 @@ wechatpy calls `session.request(method, url, data=..., headers=..., timeout=...,
 `raise_for_status()`, `encoding` and `text` on the answer. A join makes one such call (the prepay), and what sat
 around http.client cost more than http.client itself: requests a tenth of a join's CPU (cookies, auth, hooks,
 redirects, URL re-encoding), then urllib3's pool 320,000 of the 710,000 instructions of one call to a kept-alive
-connection (callgrind, docs/BENCHMARKS.md) — and it sent headers and body in two packets. One host, one kind of
+connection (callgrind, docs/BENCHMARKS.md). One host, one kind of
 request and no retries need none of that: here a connection is taken from a short list of idle ones (dropped if
 the server has closed it), used, and put back. TLS (the CA bundle requests would use, the merchant certificate
 when set), the environment's proxy (requests' rules, read once) and timeouts are http.client's and ssl's. Every
