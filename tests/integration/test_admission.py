@@ -7,7 +7,9 @@ import pytest
 from flask import request
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from miniapp_api.admission import Admission
 from tests.integration.test_rate_limits import forming_group
+from tests.support.private_servers import wait_for
 
 
 @pytest.fixture
@@ -134,3 +136,30 @@ def test_a_request_without_a_body_is_not_read_at_the_door(make_app):
     _, status, _ = run_wsgi_app(app, environ)
     assert status.startswith('200')
     assert not stream.reading.is_set() and seen['input'] is stream  # untouched: no read, no copy
+
+
+def test_a_freed_place_goes_to_the_longest_waiting_request_not_to_one_arriving_then():
+    """First come, first served: under a crowd, newcomers taking each freed place kept a waiter out until its wait
+    ran out (a 503 in a flash-sale run whose 99th percentile waited 10 s)."""
+    line = Admission(lambda environ, start_response: [], limit=1, wait_s=30, max_body=0)
+    assert line.enter(0)  # the only place
+    admitted = []
+    waiter = threading.Thread(target=lambda: admitted.append(line.enter(30)))
+    waiter.start()
+    wait_for(lambda: len(line.waiting) == 1, 30, 'the request in line')
+    line.leave()  # the place is handed to the waiter ...
+    assert not line.enter(0)  # ... not to a request arriving at this moment
+    waiter.join(30)
+    assert admitted == [True]
+    assert (line.free, list(line.waiting)) == (0, [])  # the waiter holds the place; nobody left in line
+    line.leave()
+    assert line.free == 1
+
+
+def test_a_request_whose_wait_runs_out_leaves_the_line():
+    line = Admission(lambda environ, start_response: [], limit=1, wait_s=30, max_body=0)
+    assert line.enter(0)
+    assert not line.enter(0.05)
+    assert list(line.waiting) == []  # not handed the next free place when it has gone
+    line.leave()
+    assert line.enter(0)
