@@ -54,10 +54,18 @@ class Admission:
                 return True
             turn = threading.Event()
             self.waiting.append(turn)
-        if turn.wait(wait_s):
-            return True
+        try:
+            handed = turn.wait(wait_s)
+        except BaseException:  # killed while waiting (a worker stopping): its turn must take no place with it
+            if self._step_out(turn):
+                self.leave()  # one was handed to it meanwhile: pass it on
+            raise
+        return handed or self._step_out(turn)
+
+    def _step_out(self, turn: threading.Event) -> bool:
+        """Leave the line: True if a place was handed over just before (then it is this request's)."""
         with self.lock:
-            if turn.is_set():  # handed a place just as the wait ran out: it is ours
+            if turn.is_set():
                 return True
             self.waiting.remove(turn)
             return False

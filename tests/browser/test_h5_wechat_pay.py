@@ -5,6 +5,7 @@ import secrets
 
 import pytest
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import PHONE
 from tools.http_client import wait_until
@@ -49,7 +50,10 @@ def authorize_as(page, user: str) -> None:
 def landed_on(page, url: str) -> None:
     """Wait until the page is `url` (WeChat's authorize URL ends in #wechat_redirect, and a browser keeps a
     fragment across redirects)."""
-    page.wait_for_url(lambda at: at.split('#')[0] == url)
+    try:
+        page.wait_for_url(lambda at: at.split('#')[0] == url)
+    except PlaywrightTimeout:  # say where it stopped instead (a CI run once stood still here)
+        raise AssertionError(f'expected {url}; the page is at {page.url}: {page.content()[:500]}') from None
 
 
 def signed_in_on_the_group(stack, page, share: str, user: str, shot) -> None:

@@ -163,3 +163,22 @@ def test_a_request_whose_wait_runs_out_leaves_the_line():
     assert list(line.waiting) == []  # not handed the next free place when it has gone
     line.leave()
     assert line.enter(0)
+
+
+@pytest.mark.parametrize('handed_first', [False, True])
+def test_a_request_killed_while_in_line_takes_no_place_with_it(monkeypatch, handed_first):
+    """A waiting request that is killed (a gevent worker stopping) leaves the line; a place handed to it just
+    before is passed on, not lost."""
+    line = Admission(lambda environ, start_response: [], limit=1, wait_s=30, max_body=0)
+    assert line.enter(0)
+
+    class Killed(threading.Event):
+        def wait(self, timeout=None):
+            if handed_first:
+                line.leave()  # the holder leaves: the place is handed to this waiter ...
+            raise KeyboardInterrupt  # ... which is killed before it runs
+    monkeypatch.setattr('miniapp_api.admission.threading.Event', Killed)
+    with pytest.raises(KeyboardInterrupt):
+        line.enter(30)
+    assert list(line.waiting) == []
+    assert line.free == (1 if handed_first else 0)  # passed on when it had been handed one; else still held
