@@ -28,8 +28,12 @@ SESSION_USER, SESSION_NONCES = 'h5_uid', 'oauth_nonces'
 
 def init_app(app) -> None:
     """The H5 session cookie: sent on WeChat's redirect back to us (a top-level GET), not cross-site,
-    and only over HTTPS when the public origin is HTTPS."""
+    and only over HTTPS when the public origin is HTTPS. Written only by a response that changed it: with Flask's
+    default every answer re-sends a signed-in (permanent) session as its request saw it, so a picture the page
+    asked for before 我要参团 was tapped, answering after the trip to WeChat began, put back the cookie without
+    that trip's nonce, and the person came back to 这个登录链接已失效."""
     app.config['SESSION_COOKIE_SAMESITE'] = app.config.get('SESSION_COOKIE_SAMESITE') or 'Lax'
+    app.config['SESSION_REFRESH_EACH_REQUEST'] = False
     rt = app.extensions.get('pinke')
     if rt is not None and rt.settings.public_base_url.startswith('https://'):
         app.config['SESSION_COOKIE_SECURE'] = True

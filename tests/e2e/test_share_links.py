@@ -94,6 +94,23 @@ def test_joining_asks_for_the_profile_once_and_the_mini_program_then_knows_the_s
     assert me['nickname'] == who and me['avatar_url'].endswith(f'/sandbox/avatars/{who}.png')
 
 
+
+def test_a_late_answer_from_the_page_does_not_undo_the_trip_to_wechat(stack):
+    """A picture the group page asked for before 我要参团 was tapped (its mini-program code) can answer after the
+    trip to WeChat began; it must not put back the cookie from before, which lacks that trip's nonce."""
+    _, share = formed_group(stack)
+    who, phone = name('gus'), browser()
+    through_wechat(stack, phone, phone.get(f'{stack.api}/g/{share}', allow_redirects=False, timeout=10), who)
+    before = phone.cookies.copy()  # what the page's picture request carried
+    join = phone.get(f'{stack.api}/g/{share}?join=1', allow_redirects=False, timeout=10)
+    late = requests.get(f'{stack.api}/g/{share}/code.png', cookies=before, headers={'User-Agent': WECHAT_UA},
+                        timeout=30)
+    assert late.status_code == 200
+    phone.cookies.update(late.cookies)  # a browser keeps whatever cookie an answer sets, late or not
+    back = through_wechat(stack, phone, join, who)
+    assert back.status_code == 302 and back.headers['Location'].endswith(f'/g/{share}?join=1&asked=1'), back.text
+
+
 def test_outside_wechat_the_page_shows_the_mini_program_code_to_scan(stack):
     _, share = formed_group(stack)
     page = requests.get(f'{stack.api}/g/{share}', timeout=10)
