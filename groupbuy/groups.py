@@ -93,9 +93,7 @@ def join_group(deps, user: User, share_code: str, client: Signals | str, course_
     prepay (before any write, so the one write transaction stores the order with its prepay id), the check
     again under the user's lock, the inserts, and the counts the live page needs."""
     now = deps.now()
-    group = _GROUP_FOR_JOINER.first(share_code=share_code, user_id=user.id)
-    if group is None:
-        raise errors.NotFound('no group with that share code')
+    group = find_group(share_code, joiner=user)
     campaign = group.campaign
     if group.leader_id == user.id:
         raise errors.OwnGroup()
@@ -160,9 +158,11 @@ _GROUP_BY_CODE = Prepared(lambda share_code: Group.select(Group, Campaign, Cours
                           .where(Group.share_code == share_code).limit(1), share_code=str)
 
 
-def find_group(share_code: str) -> Group:
-    """The group with its campaign and course. Raises NotFound."""
-    group = _GROUP_BY_CODE.first(share_code=share_code)
+def find_group(share_code: str, joiner: User | None = None) -> Group:
+    """The group with its campaign and course; with `joiner`, also their may-buy counts for the campaign's course
+    (`_group_for_joiner`: the join's first read). Raises NotFound."""
+    group = (_GROUP_BY_CODE.first(share_code=share_code) if joiner is None
+             else _GROUP_FOR_JOINER.first(share_code=share_code, user_id=joiner.id))
     if group is None:
         raise errors.NotFound('no group with that share code')
     return group

@@ -5,7 +5,7 @@ crowd it started more requests at once than its database pool holds: the ones pa
 then failed (503, "no connection available"). In line at the door instead, a request waits without holding
 anything and gets its connections when it is admitted; only one that waited `wait_s` in vain is answered 503
 (with Retry-After). A stream's request passes the door like any other: its handler returns at once and the
-events flow afterwards, outside the line. The semaphore is threading's, which gevent's workers patch.
+events flow afterwards, outside the line. Its lock and events are threading's, which gevent's workers patch.
 
 A request's body is read before it joins the line (at most `max_body` + 1 bytes; more is the app's 413 to give):
 a client that sends its body slowly, or never, waits holding nothing, instead of keeping a place inside while the
@@ -30,10 +30,10 @@ class Admission:
     """WSGI middleware: `app.wsgi_app = Admission(app.wsgi_app, limit, wait_s)`."""
 
     def __init__(self, wsgi_app, limit: int, wait_s: float, max_body: int):
-        self.wsgi_app, self.limit, self.wait_s, self.max_body = wsgi_app, limit, wait_s, max_body
+        self.wsgi_app, self.wait_s, self.max_body = wsgi_app, wait_s, max_body
         self.free = limit  # places inside nobody holds
         self.waiting: collections.deque[threading.Event] = collections.deque()  # the line, longest-waiting first
-        self.lock = threading.Lock()  # threading's, which gevent's workers patch
+        self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         self._read_body_first(environ)

@@ -94,7 +94,6 @@ def test_joining_asks_for_the_profile_once_and_the_mini_program_then_knows_the_s
     assert me['nickname'] == who and me['avatar_url'].endswith(f'/sandbox/avatars/{who}.png')
 
 
-
 def test_a_late_answer_from_the_page_does_not_undo_the_trip_to_wechat(stack):
     """A picture the group page asked for before 我要参团 was tapped (its mini-program code) can answer after the
     trip to WeChat began; it must not put back the cookie from before, which lacks that trip's nonce."""
